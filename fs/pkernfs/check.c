@@ -1,0 +1,365 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * pkernfs mount-time checks.
+ *
+ * The region was written by another kernel, maybe a different build, and
+ * may have been damaged since.  Before the first VFS inode is built from it,
+ * every list is walked (each walk is bounded: an inode is visited at most
+ * once, so a loop is caught rather than followed), every inode and block
+ * reference is range-checked, and every block is owned at most once.
+ * Anything unsafe refuses the mount.  What is merely leaked (blocks or inode
+ * slots that nothing references) is given back, with a message.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/bitmap.h>
+#include <linux/bitops.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+
+#include "internal.h"
+
+enum pkernfs_slot_state {
+	PKERNFS_SLOT_UNSEEN,
+	PKERNFS_SLOT_FREE,
+	PKERNFS_SLOT_LINKED,
+	PKERNFS_SLOT_ORPHAN,
+};
+
+struct pkernfs_check {
+	struct pkernfs_store *store;
+	u8 *state;		/* enum pkernfs_slot_state, by inode number */
+	unsigned long *refs;	/* blocks referenced by some inode */
+	u32 *queue;		/* directories still to walk */
+	u32 nr_free_inodes;
+};
+
+#define pkernfs_corrupt(fmt, ...) ({					\
+	pr_err("corrupted region: " fmt "\n", ##__VA_ARGS__);		\
+	-EUCLEAN;							\
+})
+
+static int pkernfs_check_ref(struct pkernfs_check *c, u64 ino, u64 blk)
+{
+	struct pkernfs_store *store = c->store;
+
+	if (!pkernfs_block_valid(store, blk))
+		return pkernfs_corrupt("inode %llu refers to block %llu, outside 2..%u",
+				       ino, blk, store->nr_blocks - 1);
+	if (!test_bit_le(blk, store->bitmap))
+		return pkernfs_corrupt("inode %llu refers to free block %llu",
+				       ino, blk);
+	if (__test_and_set_bit(blk, c->refs))
+		return pkernfs_corrupt("block %llu is cross-linked (again by inode %llu)",
+				       blk, ino);
+	return 0;
+}
+
+static int pkernfs_check_blocks(struct pkernfs_check *c, u64 ino,
+				struct pkernfs_inode *pi)
+{
+	u32 nr = le32_to_cpu(pi->num_mappings);
+	u32 table = le32_to_cpu(pi->mappings_block);
+	__le32 *list = pi->blocks;
+	u32 i;
+	int err;
+
+	if (nr > PKERNFS_TABLE_BLOCKS)
+		return pkernfs_corrupt("inode %llu maps %u blocks", ino, nr);
+	if (le64_to_cpu(pi->size) > (u64)nr << PKERNFS_BLOCK_SHIFT)
+		return pkernfs_corrupt("inode %llu: size %llu beyond its %u blocks",
+				       ino, le64_to_cpu(pi->size), nr);
+	if ((nr > PKERNFS_INLINE_BLOCKS) != (table != 0))
+		return pkernfs_corrupt("inode %llu: %u blocks with mapping table %u",
+				       ino, nr, table);
+	if (table) {
+		err = pkernfs_check_ref(c, ino, table);
+		if (err)
+			return err;
+		list = pkernfs_block_ptr(c->store, table);
+	}
+	for (i = 0; i < nr; i++) {
+		err = pkernfs_check_ref(c, ino, le32_to_cpu(list[i]));
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static bool pkernfs_name_ok(struct pkernfs_inode *pi)
+{
+	u16 len = le16_to_cpu(pi->name_len);
+
+	if (!len || len > PKERNFS_NAME_LEN)
+		return false;
+	if (memchr(pi->name, '/', len) || memchr(pi->name, '\0', len))
+		return false;
+	if ((len == 1 && pi->name[0] == '.') ||
+	    (len == 2 && pi->name[0] == '.' && pi->name[1] == '.'))
+		return false;
+	return true;
+}
+
+/* Check one inode found in a directory (@orphan false) or orphaned. */
+static int pkernfs_check_inode(struct pkernfs_check *c, u64 ino, bool orphan)
+{
+	struct pkernfs_inode *pi = &c->store->inodes[ino - 1];
+	u32 flags = le32_to_cpu(pi->flags);
+	u32 type = flags & PKERNFS_INODE_TYPE_MASK;
+	umode_t mode = le32_to_cpu(pi->mode);
+	u32 nlink = le32_to_cpu(pi->nlink);
+	bool is_dir;
+
+	if ((flags & ~PKERNFS_INODE_FLAGS_KNOWN) || hweight32(type) != 1)
+		return pkernfs_corrupt("inode %llu has flags %#x", ino, flags);
+	if (!!(flags & PKERNFS_INODE_FLAG_ORPHAN) != orphan)
+		return pkernfs_corrupt("inode %llu: orphan flag does not match its list",
+				       ino);
+	is_dir = type & (PKERNFS_INODE_FLAG_DIR | PKERNFS_INODE_FLAG_IOMMU_DIR);
+	if (is_dir ? !S_ISDIR(mode) : !S_ISREG(mode))
+		return pkernfs_corrupt("inode %llu: mode %#o does not match flags %#x",
+				       ino, mode, flags);
+	if (ino != PKERNFS_ROOT_INO && !pkernfs_name_ok(pi))
+		return pkernfs_corrupt("inode %llu has a bad name", ino);
+	if (orphan ? nlink != 0 : nlink < (is_dir ? 2 : 1))
+		return pkernfs_corrupt("inode %llu has link count %u", ino, nlink);
+	if (is_dir && (pi->num_mappings || pi->mappings_block || pi->size))
+		return pkernfs_corrupt("directory inode %llu has data", ino);
+	if (!is_dir && type != PKERNFS_INODE_FLAG_FILE)
+		return pkernfs_corrupt("inode %llu: type %#x not supported by this kernel",
+				       ino, type);
+	return pkernfs_check_blocks(c, ino, pi);
+}
+
+static int pkernfs_check_free_list(struct pkernfs_check *c)
+{
+	struct pkernfs_store *store = c->store;
+	u64 ino = le64_to_cpu(store->super->next_free_ino);
+
+	while (ino) {
+		struct pkernfs_inode *pi;
+
+		if (!pkernfs_ino_valid(ino) || ino == PKERNFS_ROOT_INO)
+			return pkernfs_corrupt("free list holds inode %llu", ino);
+		if (c->state[ino - 1] != PKERNFS_SLOT_UNSEEN)
+			return pkernfs_corrupt("free list loops at inode %llu", ino);
+		pi = &store->inodes[ino - 1];
+		if (pi->flags)
+			return pkernfs_corrupt("inode %llu is on the free list but in use",
+					       ino);
+		c->state[ino - 1] = PKERNFS_SLOT_FREE;
+		c->nr_free_inodes++;
+		ino = le64_to_cpu(pi->sibling_ino);
+	}
+	return 0;
+}
+
+static int pkernfs_check_dir(struct pkernfs_check *c, u64 dir, u32 *tail)
+{
+	struct pkernfs_store *store = c->store;
+	struct pkernfs_inode *pd = &store->inodes[dir - 1];
+	u64 ino = le64_to_cpu(pd->child_ino);
+	u64 prev = 0;
+	u32 subdirs = 0;
+	int err;
+
+	while (ino) {
+		struct pkernfs_inode *pi;
+
+		if (!pkernfs_ino_valid(ino))
+			return pkernfs_corrupt("directory %llu lists inode %llu",
+					       dir, ino);
+		if (c->state[ino - 1] != PKERNFS_SLOT_UNSEEN)
+			return pkernfs_corrupt("inode %llu is reachable twice (directory %llu)",
+					       ino, dir);
+		if (ino <= prev)
+			return pkernfs_corrupt("directory %llu is not sorted at inode %llu",
+					       dir, ino);
+		pi = &store->inodes[ino - 1];
+		if (le64_to_cpu(pi->parent_ino) != dir)
+			return pkernfs_corrupt("inode %llu in directory %llu names parent %llu",
+					       ino, dir, le64_to_cpu(pi->parent_ino));
+		c->state[ino - 1] = PKERNFS_SLOT_LINKED;
+		err = pkernfs_check_inode(c, ino, false);
+		if (err)
+			return err;
+		if (S_ISDIR(le32_to_cpu(pi->mode))) {
+			c->queue[(*tail)++] = ino;
+			subdirs++;
+		}
+		prev = ino;
+		ino = le64_to_cpu(pi->sibling_ino);
+	}
+	if (le32_to_cpu(pd->nlink) != 2 + subdirs)
+		return pkernfs_corrupt("directory %llu has link count %u but %u subdirectories",
+				       dir, le32_to_cpu(pd->nlink), subdirs);
+	return 0;
+}
+
+static int pkernfs_check_tree(struct pkernfs_check *c)
+{
+	struct pkernfs_inode *root = &c->store->inodes[PKERNFS_ROOT_INO - 1];
+	u32 head = 0, tail = 0;
+	int err;
+
+	if (le32_to_cpu(root->flags) != PKERNFS_INODE_FLAG_DIR ||
+	    le64_to_cpu(root->parent_ino) != PKERNFS_ROOT_INO)
+		return pkernfs_corrupt("root inode is not a directory");
+	c->state[PKERNFS_ROOT_INO - 1] = PKERNFS_SLOT_LINKED;
+	err = pkernfs_check_inode(c, PKERNFS_ROOT_INO, false);
+	if (err)
+		return err;
+	/* Each inode is queued at most once, so the queue cannot overflow. */
+	c->queue[tail++] = PKERNFS_ROOT_INO;
+	while (head < tail) {
+		err = pkernfs_check_dir(c, c->queue[head++], &tail);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static int pkernfs_check_orphans(struct pkernfs_check *c)
+{
+	struct pkernfs_store *store = c->store;
+	u64 ino = le64_to_cpu(store->super->orphan_ino);
+	int err;
+
+	while (ino) {
+		if (!pkernfs_ino_valid(ino))
+			return pkernfs_corrupt("orphan list holds inode %llu", ino);
+		if (c->state[ino - 1] != PKERNFS_SLOT_UNSEEN)
+			return pkernfs_corrupt("orphan inode %llu is reachable twice",
+					       ino);
+		c->state[ino - 1] = PKERNFS_SLOT_ORPHAN;
+		err = pkernfs_check_inode(c, ino, true);
+		if (err)
+			return err;
+		ino = le64_to_cpu(store->inodes[ino - 1].sibling_ino);
+	}
+	return 0;
+}
+
+/* Every slot must be free, linked or orphaned; give back unused ones. */
+static int pkernfs_check_slots(struct pkernfs_check *c)
+{
+	struct pkernfs_store *store = c->store;
+	u32 leaked = 0;
+	u64 ino;
+
+	for (ino = PKERNFS_INODE_COUNT; ino >= 1; ino--) {
+		struct pkernfs_inode *pi = &store->inodes[ino - 1];
+
+		if (c->state[ino - 1] != PKERNFS_SLOT_UNSEEN)
+			continue;
+		if (pi->flags)
+			return pkernfs_corrupt("inode %llu is in use but unreachable",
+					       ino);
+		memset(pi, 0, sizeof(*pi));
+		pi->sibling_ino = store->super->next_free_ino;
+		store->super->next_free_ino = cpu_to_le64(ino);
+		c->nr_free_inodes++;
+		leaked++;
+	}
+	if (leaked)
+		pr_warn("returned %u unreferenced inodes to the free list\n",
+			leaked);
+	return 0;
+}
+
+static int pkernfs_check_bitmap(struct pkernfs_check *c)
+{
+	struct pkernfs_store *store = c->store;
+	unsigned long blk, used = 0, leaked = 0;
+
+	if (!test_bit_le(PKERNFS_SUPER_BLOCK, store->bitmap) ||
+	    !test_bit_le(PKERNFS_INODES_BLOCK, store->bitmap))
+		return pkernfs_corrupt("metadata blocks are marked free");
+	blk = find_next_bit_le(store->bitmap, PKERNFS_MAX_BLOCKS,
+			       store->nr_blocks);
+	if (blk < PKERNFS_MAX_BLOCKS)
+		return pkernfs_corrupt("block %lu is in use but beyond the region's %u blocks",
+				       blk, store->nr_blocks);
+
+	for (blk = PKERNFS_FIRST_DATA_BLOCK;
+	     (blk = find_next_bit_le(store->bitmap, store->nr_blocks, blk)) <
+	     store->nr_blocks; blk++) {
+		if (test_bit(blk, c->refs)) {
+			used++;
+			continue;
+		}
+		__clear_bit_le(blk, store->bitmap);
+		leaked++;
+	}
+	if (leaked)
+		pr_warn("freed %lu unreferenced blocks\n", leaked);
+	store->free_blocks = store->nr_blocks - PKERNFS_FIRST_DATA_BLOCK - used;
+	store->block_hint = PKERNFS_FIRST_DATA_BLOCK;
+	return 0;
+}
+
+static int pkernfs_check_locked(struct pkernfs_check *c)
+{
+	int err;
+
+	err = pkernfs_check_free_list(c);
+	if (!err)
+		err = pkernfs_check_tree(c);
+	if (!err)
+		err = pkernfs_check_orphans(c);
+	if (!err)
+		err = pkernfs_check_slots(c);
+	if (!err)
+		err = pkernfs_check_bitmap(c);
+	if (!err) {
+		c->store->free_inodes = c->nr_free_inodes;
+		pkernfs_super_commit(c->store);
+	}
+	return err;
+}
+
+/* Reclaim inodes that were unlinked while open when the last kernel left. */
+static void pkernfs_reclaim_orphans(struct pkernfs_store *store)
+{
+	u32 nr = 0;
+	u64 ino;
+
+	while ((ino = le64_to_cpu(READ_ONCE(store->super->orphan_ino)))) {
+		pkernfs_release_inode(store, ino);
+		nr++;
+	}
+	if (nr)
+		pr_info("reclaimed %u inodes unlinked before the last kexec\n",
+			nr);
+}
+
+/**
+ * pkernfs_check_store() - validate the persisted tree before mounting it
+ * @store: the store, whose superblock has been validated
+ *
+ * Also sets the free counters and reclaims orphans.  Called at mount, when no
+ * VFS inode of the region exists.
+ *
+ * Return: 0, -EUCLEAN if the region is damaged, or -ENOMEM.
+ */
+int pkernfs_check_store(struct pkernfs_store *store)
+{
+	struct pkernfs_check c = { .store = store };
+	int err = -ENOMEM;
+
+	c.state = kvzalloc(PKERNFS_INODE_COUNT, GFP_KERNEL);
+	c.queue = kvmalloc_array(PKERNFS_INODE_COUNT, sizeof(*c.queue),
+				 GFP_KERNEL);
+	c.refs = bitmap_zalloc(store->nr_blocks, GFP_KERNEL);
+	if (c.state && c.queue && c.refs) {
+		mutex_lock(&store->lock);
+		err = pkernfs_check_locked(&c);
+		mutex_unlock(&store->lock);
+	}
+	bitmap_free(c.refs);
+	kvfree(c.queue);
+	kvfree(c.state);
+	if (!err)
+		pkernfs_reclaim_orphans(store);
+	return err;
+}

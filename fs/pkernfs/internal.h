@@ -1,0 +1,157 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * pkernfs internal definitions.
+ */
+#ifndef _PKERNFS_INTERNAL_H
+#define _PKERNFS_INTERNAL_H
+
+#include <linux/fs.h>
+#include <linux/mutex.h>
+#include <linux/types.h>
+
+#include "pkernfs_fs.h"
+
+/**
+ * struct pkernfs_store - the reserved region and its allocators
+ * @base: physical address of the region (``pkernfs=`` base).
+ * @size: size of the region in bytes (``pkernfs=`` size).
+ * @nr_blocks: number of 2 MiB blocks in the region.
+ * @mem: kernel mapping of the whole region, NULL when unusable.
+ * @super: the superblock, at @mem.
+ * @bitmap: the block bitmap (little-endian bit order).
+ * @inodes: the inode store; inode number n is @inodes[n - 1].
+ * @error: why the region cannot be mounted, or 0.
+ * @lock: see below.
+ * @free_blocks: blocks clear in the bitmap.
+ * @free_inodes: inodes on the free list.
+ * @block_hint: where the next block search starts.
+ *
+ * There is one store, for the one region; every mount of pkernfs shares it
+ * through a single superblock.
+ *
+ * Locking: @lock serialises the allocators.  It protects the bitmap, the free
+ * inode list and the orphan list, the superblock fields that head them (and
+ * so the superblock checksum), @free_blocks, @free_inodes and @block_hint.
+ * It is the innermost pkernfs lock: it nests inside a directory's i_rwsem,
+ * which protects that directory's entry list, and inside a file's i_rwsem and
+ * invalidate_lock, which protect the file's block list.  Nothing allocates
+ * memory or touches user memory with @lock held.
+ */
+struct pkernfs_store {
+	phys_addr_t base;
+	u64 size;
+	u32 nr_blocks;
+	void *mem;
+	struct pkernfs_super *super;
+	void *bitmap;
+	struct pkernfs_inode *inodes;
+	int error;
+
+	struct mutex lock;
+	u64 free_blocks;
+	u32 free_inodes;
+	u32 block_hint;
+};
+
+static inline struct pkernfs_store *PKERNFS_STORE(struct super_block *sb)
+{
+	return sb->s_fs_info;
+}
+
+/* Inode numbers are 1-based; 0 and anything past the store are invalid. */
+static inline bool pkernfs_ino_valid(u64 ino)
+{
+	return ino >= 1 && ino <= PKERNFS_INODE_COUNT;
+}
+
+static inline struct pkernfs_inode *
+pkernfs_inode_ptr(struct pkernfs_store *store, u64 ino)
+{
+	if (WARN_ON_ONCE(!pkernfs_ino_valid(ino)))
+		return NULL;
+	return &store->inodes[ino - 1];
+}
+
+/* The persistent inode behind a VFS inode. */
+static inline struct pkernfs_inode *PKERNFS_PI(struct inode *inode)
+{
+	return &PKERNFS_STORE(inode->i_sb)->inodes[inode->i_ino - 1];
+}
+
+static inline bool pkernfs_block_valid(struct pkernfs_store *store, u64 blk)
+{
+	return blk >= PKERNFS_FIRST_DATA_BLOCK && blk < store->nr_blocks;
+}
+
+static inline void *pkernfs_block_ptr(struct pkernfs_store *store, u32 blk)
+{
+	return store->mem + ((size_t)blk << PKERNFS_BLOCK_SHIFT);
+}
+
+static inline unsigned long pkernfs_block_pfn(struct pkernfs_store *store,
+					      u32 blk)
+{
+	return PHYS_PFN(store->base + ((u64)blk << PKERNFS_BLOCK_SHIFT));
+}
+
+/* Blocks needed to hold @size bytes. */
+static inline u64 pkernfs_size_to_blocks(loff_t size)
+{
+	return DIV_ROUND_UP_ULL(size, PKERNFS_BLOCK_SIZE);
+}
+
+/* region.c */
+extern struct pkernfs_store pkernfs_store;
+int pkernfs_region_init(struct pkernfs_store *store);
+
+/* super.c */
+void pkernfs_super_commit(struct pkernfs_store *store);
+
+/* alloc.c */
+int pkernfs_alloc_block(struct pkernfs_store *store, u32 *blk);
+void pkernfs_free_block(struct pkernfs_store *store, u32 blk);
+int pkernfs_alloc_ino(struct pkernfs_store *store, u64 *ino);
+void pkernfs_free_ino(struct pkernfs_store *store, u64 ino);
+void pkernfs_orphan_add(struct pkernfs_store *store, u64 ino);
+void pkernfs_orphan_del(struct pkernfs_store *store, u64 ino);
+
+/* check.c */
+int pkernfs_check_store(struct pkernfs_store *store);
+
+/* blockmap.c */
+u32 pkernfs_get_block(struct pkernfs_store *store, struct pkernfs_inode *pi,
+		      u64 index);
+int pkernfs_resize_blocks(struct pkernfs_store *store,
+			  struct pkernfs_inode *pi, u64 nr);
+void pkernfs_free_all_blocks(struct pkernfs_store *store,
+			     struct pkernfs_inode *pi);
+
+/* inode.c */
+void pkernfs_dirty_inode(struct inode *inode, int flags);
+void pkernfs_evict_inode(struct inode *inode);
+struct inode *pkernfs_iget(struct super_block *sb, u64 ino);
+struct inode *pkernfs_new_inode(struct inode *dir, struct dentry *dentry,
+				umode_t mode);
+void pkernfs_release_inode(struct pkernfs_store *store, u64 ino);
+int pkernfs_setsize(struct inode *inode, loff_t newsize);
+int pkernfs_setattr(struct mnt_idmap *idmap, struct dentry *dentry,
+		    struct iattr *attr);
+int pkernfs_getattr(struct mnt_idmap *idmap, const struct path *path,
+		    struct kstat *stat, u32 request_mask, unsigned int flags);
+
+/* dir.c */
+extern const struct file_operations pkernfs_dir_fops;
+u64 pkernfs_dir_find(struct pkernfs_store *store, struct inode *dir,
+		     const struct qstr *name);
+void pkernfs_dir_link(struct pkernfs_store *store, struct inode *dir, u64 ino);
+void pkernfs_dir_unlink(struct pkernfs_store *store, struct inode *dir,
+			u64 ino);
+
+/* namei.c */
+extern const struct inode_operations pkernfs_dir_iops;
+
+/* file.c */
+extern const struct inode_operations pkernfs_file_iops;
+extern const struct file_operations pkernfs_file_fops;
+
+#endif /* _PKERNFS_INTERNAL_H */

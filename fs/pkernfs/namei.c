@@ -1,0 +1,156 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * pkernfs directory inode operations: lookup, create, mkdir, unlink, rmdir
+ * and rename.
+ *
+ * The VFS holds the parent's i_rwsem (both parents' for rename) across each
+ * of these, which serialises changes to the persistent entry lists.  Hard
+ * links are not supported, so every inode has exactly one entry.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/fs.h>
+#include <linux/string.h>
+
+#include "internal.h"
+
+static struct dentry *pkernfs_lookup(struct inode *dir, struct dentry *dentry,
+				     unsigned int flags)
+{
+	struct pkernfs_store *store = PKERNFS_STORE(dir->i_sb);
+	struct inode *inode = NULL;
+	u64 ino;
+
+	if (dentry->d_name.len > PKERNFS_NAME_LEN)
+		return ERR_PTR(-ENAMETOOLONG);
+	ino = pkernfs_dir_find(store, dir, &dentry->d_name);
+	if (ino)
+		inode = pkernfs_iget(dir->i_sb, ino);
+	/* A miss hashes a negative dentry. */
+	return d_splice_alias(inode, dentry);
+}
+
+static void pkernfs_touch_dir(struct inode *dir)
+{
+	inode_set_mtime_to_ts(dir, inode_set_ctime_current(dir));
+	mark_inode_dirty(dir);
+}
+
+static int pkernfs_add_entry(struct inode *dir, struct dentry *dentry,
+			     umode_t mode)
+{
+	struct inode *inode;
+
+	if (dentry->d_name.len > PKERNFS_NAME_LEN)
+		return -ENAMETOOLONG;
+	inode = pkernfs_new_inode(dir, dentry, mode);
+	if (IS_ERR(inode))
+		return PTR_ERR(inode);
+	pkernfs_dir_link(PKERNFS_STORE(dir->i_sb), dir, inode->i_ino);
+	if (S_ISDIR(mode))
+		inc_nlink(dir);
+	pkernfs_touch_dir(dir);
+	d_instantiate_new(dentry, inode);
+	return 0;
+}
+
+static int pkernfs_create(struct mnt_idmap *idmap, struct inode *dir,
+			  struct dentry *dentry, umode_t mode, bool excl)
+{
+	return pkernfs_add_entry(dir, dentry, S_IFREG | (mode & ~S_IFMT));
+}
+
+static int pkernfs_mkdir(struct mnt_idmap *idmap, struct inode *dir,
+			 struct dentry *dentry, umode_t mode)
+{
+	return pkernfs_add_entry(dir, dentry, S_IFDIR | (mode & ~S_IFMT));
+}
+
+/*
+ * Take @inode out of @dir.  Its last link gone, it moves to the orphan list
+ * until evict releases it.
+ */
+static void pkernfs_remove_entry(struct inode *dir, struct inode *inode)
+{
+	struct pkernfs_store *store = PKERNFS_STORE(dir->i_sb);
+
+	pkernfs_dir_unlink(store, dir, inode->i_ino);
+	if (S_ISDIR(inode->i_mode)) {
+		clear_nlink(inode);
+		drop_nlink(dir);
+	} else {
+		drop_nlink(inode);
+	}
+	if (!inode->i_nlink)
+		pkernfs_orphan_add(store, inode->i_ino);
+	inode_set_ctime_current(inode);
+	mark_inode_dirty(inode);
+	pkernfs_touch_dir(dir);
+}
+
+static bool pkernfs_dir_is_empty(struct inode *dir)
+{
+	return !PKERNFS_PI(dir)->child_ino;
+}
+
+static int pkernfs_unlink(struct inode *dir, struct dentry *dentry)
+{
+	pkernfs_remove_entry(dir, d_inode(dentry));
+	return 0;
+}
+
+static int pkernfs_rmdir(struct inode *dir, struct dentry *dentry)
+{
+	if (!pkernfs_dir_is_empty(d_inode(dentry)))
+		return -ENOTEMPTY;
+	pkernfs_remove_entry(dir, d_inode(dentry));
+	return 0;
+}
+
+static int pkernfs_rename(struct mnt_idmap *idmap, struct inode *old_dir,
+			  struct dentry *old_dentry, struct inode *new_dir,
+			  struct dentry *new_dentry, unsigned int flags)
+{
+	struct pkernfs_store *store = PKERNFS_STORE(old_dir->i_sb);
+	struct inode *inode = d_inode(old_dentry);
+	struct inode *target = d_inode(new_dentry);
+	struct pkernfs_inode *pi = PKERNFS_PI(inode);
+	const struct qstr *name = &new_dentry->d_name;
+
+	if (flags & ~RENAME_NOREPLACE)
+		return -EINVAL;
+	if (name->len > PKERNFS_NAME_LEN)
+		return -ENAMETOOLONG;
+	if (target && S_ISDIR(target->i_mode) && !pkernfs_dir_is_empty(target))
+		return -ENOTEMPTY;
+
+	if (target)
+		pkernfs_remove_entry(new_dir, target);
+	pkernfs_dir_unlink(store, old_dir, inode->i_ino);
+	memset(pi->name, 0, sizeof(pi->name));
+	memcpy(pi->name, name->name, name->len);
+	pi->name_len = cpu_to_le16(name->len);
+	pkernfs_dir_link(store, new_dir, inode->i_ino);
+
+	if (S_ISDIR(inode->i_mode) && old_dir != new_dir) {
+		drop_nlink(old_dir);
+		inc_nlink(new_dir);
+	}
+	inode_set_ctime_current(inode);
+	mark_inode_dirty(inode);
+	pkernfs_touch_dir(old_dir);
+	if (new_dir != old_dir)
+		pkernfs_touch_dir(new_dir);
+	return 0;
+}
+
+const struct inode_operations pkernfs_dir_iops = {
+	.lookup		= pkernfs_lookup,
+	.create		= pkernfs_create,
+	.mkdir		= pkernfs_mkdir,
+	.unlink		= pkernfs_unlink,
+	.rmdir		= pkernfs_rmdir,
+	.rename		= pkernfs_rename,
+	.setattr	= pkernfs_setattr,
+	.getattr	= pkernfs_getattr,
+};
