@@ -399,7 +399,7 @@ TEST_F(pkernfs, statfs_geometry)
  * imply (directories use no data blocks). Checked on the filesystem as
  * found, and again after adding files of assorted sizes.
  */
-TEST_F(pkernfs, statfs_counts_match_tree)
+TEST_F_TIMEOUT(pkernfs, statfs_counts_match_tree, 120)
 {
 	static const uint64_t sizes[] = { 0, 1, BS, BS + 1, 5 * SZ_1M };
 	struct statfs sfs;
@@ -541,7 +541,7 @@ TEST_F(pkernfs, create_mode_umask)
  * chunks, read back byte for byte; then a single unaligned write that
  * spans three blocks.
  */
-TEST_F(pkernfs, write_read_roundtrip)
+TEST_F_TIMEOUT(pkernfs, write_read_roundtrip, 120)
 {
 	static const uint64_t sizes[] = {
 		1, 4095, 4096, 4097, BS - 1, BS, BS + 1, 5 * SZ_1M + 123,
@@ -1132,7 +1132,7 @@ TEST_F(pkernfs, chmod_chown_utimensat_persist)
  * After every dentry and inode of the test directory has been dropped
  * from the caches, lookups, listings and data come back from the store.
  */
-TEST_F(pkernfs, data_survives_eviction)
+TEST_F_TIMEOUT(pkernfs, data_survives_eviction, 120)
 {
 	static const uint64_t sizes[] = { 1, BS, 3 * SZ_1M + 3 };
 	struct stat st;
@@ -1294,7 +1294,7 @@ TEST_F(pkernfs, mmap_offset)
  * (the case pkernfs maps with PMD entries) reads and writes the right
  * bytes, also through a second, unaligned mapping of the same range.
  */
-TEST_F(pkernfs, mmap_pmd_aligned_blocks)
+TEST_F_TIMEOUT(pkernfs, mmap_pmd_aligned_blocks, 120)
 {
 	const size_t len = 4 * BS;
 	char *resv, *aligned, *other;
@@ -2352,7 +2352,7 @@ out:
  * truncate and mmap the file; its inode and blocks stay allocated while
  * any fd is open, and are returned after the last close.
  */
-TEST_F(pkernfs, unlink_open_fd_usable)
+TEST_F_TIMEOUT(pkernfs, unlink_open_fd_usable, 120)
 {
 	uint64_t bfree0, ffree0;
 	struct stat st;
