@@ -1,0 +1,539 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * pkernfs-fsck: the structural check.
+ *
+ * A superset of the kernel's mount-time check (fs/pkernfs/check.c): the
+ * tree is walked breadth-first from the root, then the orphan list, then
+ * the free list; every inode is visited at most once (its slot state says
+ * where it was reached from), so a loop anywhere is reported rather than
+ * followed.  Every slot must then be accounted for, every block reference
+ * is range-checked and owned at most once, and every block marked in use
+ * must be referenced.
+ *
+ * Unlike the kernel, the check goes on after a problem where it safely can,
+ * to report as much as possible in one run.
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "fsck.h"
+
+/* Reports of bad references per inode, before going quiet about them. */
+#define PKFS_MAX_REF_REPORTS	8
+
+/* A run of consecutive blocks or inodes with the same problem. */
+struct pkfs_span {
+	enum pkfs_fix_kind kind;
+	const char *what;
+	const char *why;
+	uint64_t first;
+	uint64_t last;
+	bool open;
+};
+
+static void pkfs_span_flush(struct pkfs_fsck *f, struct pkfs_span *s)
+{
+	if (s->open)
+		pkfs_problem_range(f, s->kind, s->first, s->last, s->what,
+				   s->why);
+	s->open = false;
+}
+
+static void pkfs_span_add(struct pkfs_fsck *f, struct pkfs_span *s,
+			  uint64_t n)
+{
+	if (s->open && n == s->last + 1) {
+		s->last = n;
+		return;
+	}
+	pkfs_span_flush(f, s);
+	s->first = n;
+	s->last = n;
+	s->open = true;
+}
+
+/* One block reference of inode @ino.  Return: whether @blk is in range. */
+static bool pkfs_check_ref(struct pkfs_fsck *f, uint64_t ino, uint64_t blk)
+{
+	struct pkfs_fix fix = { .kind = PKFS_FIX_SET_BIT, .a = blk, .b = blk };
+
+	if (blk < PKERNFS_FIRST_DATA_BLOCK || blk >= f->nr_blocks) {
+		pkfs_problem(f, NULL, "inode %" PRIu64 " refers to block %" PRIu64 ", out of range %u..%u",
+			     ino, blk, PKERNFS_FIRST_DATA_BLOCK,
+			     f->nr_blocks - 1);
+		return false;
+	}
+	if (f->owner[blk] == ino) {
+		pkfs_problem(f, NULL, "inode %" PRIu64 " refers to block %" PRIu64 " twice (cross-linked)",
+			     ino, blk);
+		return true;
+	}
+	if (f->owner[blk]) {
+		pkfs_problem(f, NULL, "block %" PRIu64 " is cross-linked: inodes %u and %" PRIu64,
+			     blk, f->owner[blk], ino);
+		return true;
+	}
+	f->owner[blk] = ino;
+	if (!pkfs_test_bit(f->img, blk))
+		pkfs_problem(f, &fix, "inode %" PRIu64 " refers to free block %" PRIu64,
+			     ino, blk);
+	return true;
+}
+
+static void pkfs_check_list(struct pkfs_fsck *f, uint64_t ino,
+			    const __le32 *list, uint32_t nr)
+{
+	bool quiet = f->quiet;
+	unsigned int before = f->problems;
+	uint32_t i;
+
+	for (i = 0; i < nr; i++) {
+		if (!f->quiet && f->problems - before >= PKFS_MAX_REF_REPORTS) {
+			pkfs_msg("inode %" PRIu64 ": not showing more bad block references",
+				 ino);
+			f->quiet = true;
+		}
+		pkfs_check_ref(f, ino, le32toh(list[i]));
+	}
+	f->quiet = quiet;
+}
+
+/* The block list of inode @ino: inline or in its mapping table. */
+static void pkfs_check_blocks(struct pkfs_fsck *f, uint64_t ino,
+			      struct pkernfs_inode *pi)
+{
+	uint32_t nr = le32toh(pi->num_mappings);
+	uint32_t table = le32toh(pi->mappings_block);
+	uint64_t size = le64toh(pi->size);
+	const __le32 *list = pi->blocks;
+
+	if (nr > PKERNFS_TABLE_BLOCKS) {
+		pkfs_problem(f, NULL, "inode %" PRIu64 " maps %u blocks, more than %lu",
+			     ino, nr, (unsigned long)PKERNFS_TABLE_BLOCKS);
+		return;
+	}
+	if ((nr > PKERNFS_INLINE_BLOCKS) != (table != 0)) {
+		pkfs_problem(f, NULL, "inode %" PRIu64 ": %u blocks with mapping table %u",
+			     ino, nr, table);
+		return;
+	}
+	if (size > (uint64_t)nr << PKERNFS_BLOCK_SHIFT)
+		pkfs_problem(f, NULL, "inode %" PRIu64 ": size %" PRIu64 " beyond its %u blocks",
+			     ino, size, nr);
+	if (table) {
+		if (!pkfs_check_ref(f, ino, table))
+			return;
+		list = pkfs_block(f->img, table);
+	}
+	pkfs_check_list(f, ino, list, nr);
+}
+
+/* Flags and mode agree on one type this tool knows.  Return: type ok. */
+static bool pkfs_check_type(struct pkfs_fsck *f, uint64_t ino,
+			    struct pkernfs_inode *pi)
+{
+	uint32_t flags = le32toh(pi->flags);
+	uint32_t type = flags & PKERNFS_INODE_TYPE_MASK;
+	uint32_t mode = le32toh(pi->mode);
+
+	if ((flags & ~PKERNFS_INODE_FLAGS_KNOWN) ||
+	    __builtin_popcount(type) != 1) {
+		pkfs_problem(f, NULL, "inode %" PRIu64 " has flags %#x, not exactly one known type",
+			     ino, flags);
+		return false;
+	}
+	if (type != PKERNFS_INODE_FLAG_FILE && !pkfs_flags_dir(type)) {
+		pkfs_problem(f, NULL, "inode %" PRIu64 ": type %#x is not supported",
+			     ino, type);
+		return false;
+	}
+	if (pkfs_flags_dir(type) ? !S_ISDIR(mode) : !S_ISREG(mode)) {
+		pkfs_problem(f, NULL, "inode %" PRIu64 ": mode %#o does not match flags %#x",
+			     ino, mode, flags);
+		return false;
+	}
+	return true;
+}
+
+static bool pkfs_name_ok(const struct pkernfs_inode *pi)
+{
+	uint16_t len = le16toh(pi->name_len);
+
+	if (!len || len > PKERNFS_NAME_LEN)
+		return false;
+	if (memchr(pi->name, '/', len) || memchr(pi->name, '\0', len))
+		return false;
+	return !(len == 1 && pi->name[0] == '.') &&
+	       !(len == 2 && pi->name[0] == '.' && pi->name[1] == '.');
+}
+
+/* Type, name, link count and data of an inode found in a directory. */
+static bool pkfs_check_linked(struct pkfs_fsck *f, uint64_t ino,
+			      struct pkernfs_inode *pi)
+{
+	struct pkfs_fix fix = { .kind = PKFS_FIX_NLINK, .a = ino, .b = 1 };
+	uint32_t flags = le32toh(pi->flags);
+	bool is_dir;
+
+	if (!pkfs_check_type(f, ino, pi))
+		return false;
+	is_dir = pkfs_flags_dir(flags);
+	if (flags & PKERNFS_INODE_FLAG_ORPHAN) {
+		struct pkfs_fix clear = { .kind = PKFS_FIX_ORPHAN_FLAG, .a = ino };
+
+		pkfs_problem(f, &clear, "inode %" PRIu64 " is in a directory but flagged orphan",
+			     ino);
+	}
+	if (ino != PKERNFS_ROOT_INO && !pkfs_name_ok(pi))
+		pkfs_problem(f, NULL, "inode %" PRIu64 " has a bad name (length %u)",
+			     ino, le16toh(pi->name_len));
+	if (!is_dir && le32toh(pi->nlink) != 1)
+		pkfs_problem(f, &fix, "file inode %" PRIu64 " has link count %u, expected 1",
+			     ino, le32toh(pi->nlink));
+	if (is_dir && (pi->num_mappings || pi->mappings_block || pi->size))
+		pkfs_problem(f, NULL, "directory inode %" PRIu64 " has data", ino);
+	pkfs_check_blocks(f, ino, pi);
+	return true;
+}
+
+static bool pkfs_same_name(const struct pkernfs_inode *a,
+			   const struct pkernfs_inode *b)
+{
+	uint16_t len = le16toh(a->name_len);
+
+	return len == le16toh(b->name_len) && len <= PKERNFS_NAME_LEN &&
+	       !memcmp(a->name, b->name, len);
+}
+
+static void pkfs_check_names(struct pkfs_fsck *f, uint64_t dir, uint32_t n)
+{
+	uint32_t i, j;
+
+	for (i = 0; i < n; i++) {
+		struct pkernfs_inode *a = pkfs_inode(f->img, f->entries[i]);
+
+		for (j = i + 1; j < n; j++) {
+			struct pkernfs_inode *b = pkfs_inode(f->img,
+							     f->entries[j]);
+
+			if (pkfs_same_name(a, b))
+				pkfs_problem(f, NULL, "directory %" PRIu64 " has duplicate name \"%.*s\" (inodes %u and %u)",
+					     dir, (int)le16toh(a->name_len),
+					     (const char *)a->name,
+					     f->entries[i], f->entries[j]);
+		}
+	}
+}
+
+/* Is @ino on the path from directory @dir up to the root? */
+static bool pkfs_is_ancestor(struct pkfs_fsck *f, uint64_t ino, uint64_t dir)
+{
+	uint32_t steps;
+
+	for (steps = 0; steps < PKERNFS_INODE_COUNT; steps++) {
+		if (dir == ino)
+			return true;
+		if (dir == PKERNFS_ROOT_INO)
+			return false;
+		dir = f->where[dir - 1];
+	}
+	return false;
+}
+
+/* @dir lists @ino, which the walk has been to before. */
+static void pkfs_reached_twice(struct pkfs_fsck *f, uint64_t dir, uint64_t ino)
+{
+	if (f->where[ino - 1] == dir)
+		pkfs_problem(f, NULL, "loop in directory %" PRIu64 "'s entry list at inode %" PRIu64,
+			     dir, ino);
+	else if (pkfs_is_ancestor(f, ino, dir))
+		pkfs_problem(f, NULL, "tree loop: directory %" PRIu64 " lists its ancestor %" PRIu64,
+			     dir, ino);
+	else
+		pkfs_problem(f, NULL, "directory %" PRIu64 " lists inode %" PRIu64 ", already in directory %u (cross-linked entry)",
+			     dir, ino, f->where[ino - 1]);
+}
+
+/* Walk one directory's entry list; queue its subdirectories. */
+static void pkfs_check_dir(struct pkfs_fsck *f, uint64_t dir, uint32_t *tail)
+{
+	struct pkernfs_inode *pd = pkfs_inode(f->img, dir);
+	struct pkfs_fix fix = { .kind = PKFS_FIX_NLINK, .a = dir };
+	uint64_t ino = le64toh(pd->child_ino), prev = 0;
+	uint32_t subdirs = 0, n = 0;
+
+	while (ino) {
+		struct pkfs_fix parent = { .kind = PKFS_FIX_PARENT, .a = ino,
+					   .b = dir };
+		struct pkernfs_inode *pi = pkfs_inode(f->img, ino);
+
+		if (!pi) {
+			pkfs_problem(f, NULL, "directory %" PRIu64 " lists inode %" PRIu64 ", out of range",
+				     dir, ino);
+			break;
+		}
+		if (f->state[ino - 1] != PKFS_SLOT_UNSEEN) {
+			pkfs_reached_twice(f, dir, ino);
+			break;
+		}
+		if (ino <= prev)
+			pkfs_problem(f, NULL, "directory %" PRIu64 " is not sorted at inode %" PRIu64,
+				     dir, ino);
+		f->state[ino - 1] = PKFS_SLOT_LINKED;
+		f->where[ino - 1] = dir;
+		f->entries[n++] = ino;
+		f->nr_linked++;
+		if (le64toh(pi->parent_ino) != dir)
+			pkfs_problem(f, &parent, "inode %" PRIu64 " in directory %" PRIu64 " names parent %" PRIu64,
+				     ino, dir, (uint64_t)le64toh(pi->parent_ino));
+		if (pkfs_check_linked(f, ino, pi) &&
+		    pkfs_flags_dir(le32toh(pi->flags))) {
+			f->queue[(*tail)++] = ino;
+			subdirs++;
+		}
+		prev = ino;
+		ino = le64toh(pi->sibling_ino);
+	}
+	fix.b = 2 + subdirs;
+	if (le32toh(pd->nlink) != fix.b)
+		pkfs_problem(f, &fix, "directory %" PRIu64 " has link count %u but %u subdirectories",
+			     dir, le32toh(pd->nlink), subdirs);
+	pkfs_check_names(f, dir, n);
+}
+
+static void pkfs_check_tree(struct pkfs_fsck *f)
+{
+	struct pkernfs_inode *root = pkfs_inode(f->img, PKERNFS_ROOT_INO);
+	uint32_t head = 0, tail = 0;
+
+	f->state[PKERNFS_ROOT_INO - 1] = PKFS_SLOT_LINKED;
+	f->where[PKERNFS_ROOT_INO - 1] = PKERNFS_ROOT_INO;
+	f->nr_linked++;
+	if (le32toh(root->flags) != PKERNFS_INODE_FLAG_DIR ||
+	    le64toh(root->parent_ino) != PKERNFS_ROOT_INO ||
+	    !S_ISDIR(le32toh(root->mode))) {
+		pkfs_problem(f, NULL, "root inode is not a directory (flags %#x, mode %#o, parent %" PRIu64 ")",
+			     le32toh(root->flags), le32toh(root->mode),
+			     (uint64_t)le64toh(root->parent_ino));
+		return;
+	}
+	pkfs_check_linked(f, PKERNFS_ROOT_INO, root);
+	/* Each inode is queued at most once, so the queue cannot overflow. */
+	f->queue[tail++] = PKERNFS_ROOT_INO;
+	while (head < tail)
+		pkfs_check_dir(f, f->queue[head++], &tail);
+}
+
+/* One inode of the orphan list; --repair frees it. */
+static void pkfs_check_orphan(struct pkfs_fsck *f, uint64_t ino,
+			      struct pkernfs_inode *pi)
+{
+	struct pkfs_fix fix = { .kind = PKFS_FIX_RECLAIM_ORPHANS };
+	uint32_t flags = le32toh(pi->flags);
+	bool fixable = true;
+
+	if (!pkfs_check_type(f, ino, pi))
+		return;
+	if (!(flags & PKERNFS_INODE_FLAG_ORPHAN))
+		pkfs_problem(f, &fix, "inode %" PRIu64 " is on the orphan list without the orphan flag",
+			     ino);
+	if (le32toh(pi->nlink)) {
+		pkfs_problem(f, NULL, "orphan inode %" PRIu64 " has link count %u",
+			     ino, le32toh(pi->nlink));
+		fixable = false;
+	}
+	if (pkfs_flags_dir(flags) && pi->child_ino) {
+		pkfs_problem(f, NULL, "orphan directory %" PRIu64 " still has entries",
+			     ino);
+		fixable = false;
+	}
+	pkfs_check_blocks(f, ino, pi);
+	if (fixable)
+		pkfs_problem(f, &fix, "inode %" PRIu64 " is an orphan (unlinked while in use) holding %u blocks",
+			     ino, le32toh(pi->num_mappings));
+}
+
+static void pkfs_check_orphans(struct pkfs_fsck *f)
+{
+	struct pkfs_fix fix = { .kind = PKFS_FIX_RECLAIM_ORPHANS };
+	uint64_t ino = le64toh(f->super->orphan_ino);
+
+	while (ino) {
+		struct pkernfs_inode *pi = pkfs_inode(f->img, ino);
+
+		if (!pi) {
+			pkfs_problem(f, &fix, "orphan list holds inode %" PRIu64 ", out of range",
+				     ino);
+			return;
+		}
+		if (f->state[ino - 1] == PKFS_SLOT_ORPHAN) {
+			pkfs_problem(f, &fix, "orphan list loops at inode %" PRIu64,
+				     ino);
+			return;
+		}
+		if (f->state[ino - 1] != PKFS_SLOT_UNSEEN) {
+			pkfs_problem(f, NULL, "orphan list reaches inode %" PRIu64 ", which is in directory %u",
+				     ino, f->where[ino - 1]);
+			return;
+		}
+		f->state[ino - 1] = PKFS_SLOT_ORPHAN;
+		f->nr_orphans++;
+		pkfs_check_orphan(f, ino, pi);
+		ino = le64toh(pi->sibling_ino);
+	}
+}
+
+static void pkfs_check_free_list(struct pkfs_fsck *f)
+{
+	struct pkfs_fix fix = { .kind = PKFS_FIX_FREE_LIST };
+	uint64_t ino = le64toh(f->super->next_free_ino);
+
+	while (ino) {
+		struct pkernfs_inode *pi = pkfs_inode(f->img, ino);
+
+		if (!pi) {
+			pkfs_problem(f, &fix, "free list holds inode %" PRIu64 ", out of range",
+				     ino);
+			return;
+		}
+		if (f->state[ino - 1] == PKFS_SLOT_FREE) {
+			pkfs_problem(f, &fix, "free list loops at inode %" PRIu64,
+				     ino);
+			return;
+		}
+		if (f->state[ino - 1] != PKFS_SLOT_UNSEEN || pi->flags) {
+			pkfs_problem(f, &fix, "free list holds inode %" PRIu64 ", which is in use",
+				     ino);
+			return;
+		}
+		f->state[ino - 1] = PKFS_SLOT_FREE;
+		f->nr_free_listed++;
+		ino = le64toh(pi->sibling_ino);
+	}
+}
+
+/* Slots on no list: free ones are leaked, used ones are lost. */
+static void pkfs_check_slots(struct pkfs_fsck *f)
+{
+	struct pkfs_span leaked = {
+		.kind = PKFS_FIX_FREE_LIST, .what = "inode",
+		.why = "free but not on the free list (leaked)",
+	};
+	uint64_t ino;
+
+	for (ino = 1; ino <= PKERNFS_INODE_COUNT; ino++) {
+		struct pkernfs_inode *pi = pkfs_inode(f->img, ino);
+
+		if (f->state[ino - 1] != PKFS_SLOT_UNSEEN)
+			continue;
+		if (!pi->flags) {
+			f->state[ino - 1] = PKFS_SLOT_LEAKED;
+			pkfs_span_add(f, &leaked, ino);
+			continue;
+		}
+		f->state[ino - 1] = PKFS_SLOT_UNREACHABLE;
+		pkfs_problem(f, NULL, "inode %" PRIu64 " is in use but unreachable (parent %" PRIu64 ")",
+			     ino, (uint64_t)le64toh(pi->parent_ino));
+		/* Its blocks are its own: do not call them leaked. */
+		if (pkfs_check_type(f, ino, pi))
+			pkfs_check_blocks(f, ino, pi);
+	}
+	pkfs_span_flush(f, &leaked);
+}
+
+static void pkfs_check_meta_bits(struct pkfs_fsck *f)
+{
+	struct pkfs_span beyond = {
+		.kind = PKFS_FIX_CLEAR_BIT, .what = "block",
+		.why = "beyond the end of the region is marked in use",
+	};
+	uint64_t blk;
+
+	for (blk = 0; blk < PKERNFS_FIRST_DATA_BLOCK; blk++)
+		if (!pkfs_test_bit(f->img, blk)) {
+			struct pkfs_fix fix = { .kind = PKFS_FIX_SET_BIT,
+						.a = blk, .b = blk };
+
+			pkfs_problem(f, &fix, "metadata block %" PRIu64 " is marked free",
+				     blk);
+		}
+	for (blk = f->nr_blocks; blk < PKERNFS_MAX_BLOCKS; blk++) {
+		if (!(blk % 8) && !*pkfs_bitmap_byte(f->img, blk)) {
+			blk += 7;
+			continue;
+		}
+		if (pkfs_test_bit(f->img, blk))
+			pkfs_span_add(f, &beyond, blk);
+	}
+	pkfs_span_flush(f, &beyond);
+}
+
+static void pkfs_check_leaks(struct pkfs_fsck *f)
+{
+	struct pkfs_span leaked = {
+		.kind = PKFS_FIX_CLEAR_BIT, .what = "block",
+		.why = "marked in use but unreferenced (leaked)",
+	};
+	uint64_t blk;
+
+	for (blk = PKERNFS_FIRST_DATA_BLOCK; blk < f->nr_blocks; blk++)
+		if (pkfs_test_bit(f->img, blk) && !f->owner[blk])
+			pkfs_span_add(f, &leaked, blk);
+	pkfs_span_flush(f, &leaked);
+}
+
+int pkfs_fsck_init(struct pkfs_fsck *f, struct pkfs_image *img)
+{
+	memset(f, 0, sizeof(*f));
+	f->img = img;
+	f->super = pkfs_super(img);
+	f->state = calloc(PKERNFS_INODE_COUNT, sizeof(*f->state));
+	f->where = calloc(PKERNFS_INODE_COUNT, sizeof(*f->where));
+	f->queue = calloc(PKERNFS_INODE_COUNT, sizeof(*f->queue));
+	f->entries = calloc(PKERNFS_INODE_COUNT, sizeof(*f->entries));
+	if (!f->state || !f->where || !f->queue || !f->entries) {
+		pkfs_fsck_free(f);
+		return -1;
+	}
+	return 0;
+}
+
+void pkfs_fsck_free(struct pkfs_fsck *f)
+{
+	free(f->state);
+	free(f->where);
+	free(f->owner);
+	free(f->queue);
+	free(f->entries);
+	free(f->fixes);
+	f->state = NULL;
+	f->where = NULL;
+	f->owner = NULL;
+	f->queue = NULL;
+	f->entries = NULL;
+	f->fixes = NULL;
+}
+
+/**
+ * pkfs_check() - check the whole image, reporting every problem found
+ * @f: a check set up by pkfs_fsck_init()
+ */
+void pkfs_check(struct pkfs_fsck *f)
+{
+	if (pkfs_check_super(f))
+		return;
+	f->owner = calloc(f->nr_blocks, sizeof(*f->owner));
+	if (!f->owner) {
+		pkfs_msg("out of memory");
+		f->fatal = true;
+		return;
+	}
+	pkfs_check_meta_bits(f);
+	pkfs_check_tree(f);
+	pkfs_check_orphans(f);
+	pkfs_check_free_list(f);
+	pkfs_check_slots(f);
+	pkfs_check_leaks(f);
+}

@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * pkernfs-fsck: state shared by the checker, the dumper and the repairer.
+ */
+#ifndef _PKFS_FSCK_H
+#define _PKFS_FSCK_H
+
+#include "pkfs.h"
+
+/* How the check reached an inode slot. */
+enum pkfs_slot {
+	PKFS_SLOT_UNSEEN,
+	PKFS_SLOT_LINKED,	/* in the tree under the root */
+	PKFS_SLOT_ORPHAN,	/* on the orphan list */
+	PKFS_SLOT_FREE,		/* on the free list */
+	PKFS_SLOT_UNREACHABLE,	/* in use, but on no list */
+	PKFS_SLOT_LEAKED,	/* free, but on no list */
+};
+
+/* Something --repair can do about a problem found by the check. */
+enum pkfs_fix_kind {
+	PKFS_FIX_CHECKSUM,	/* reseal the superblock */
+	PKFS_FIX_SET_BIT,	/* mark blocks a..b in use */
+	PKFS_FIX_CLEAR_BIT,	/* mark blocks a..b free */
+	PKFS_FIX_RECLAIM_ORPHANS, /* free every orphan and its blocks */
+	PKFS_FIX_NLINK,		/* set inode a's link count to b */
+	PKFS_FIX_PARENT,	/* set inode a's parent to b */
+	PKFS_FIX_ORPHAN_FLAG,	/* clear inode a's orphan flag */
+	PKFS_FIX_FREE_LIST,	/* rebuild the free inode list */
+};
+
+struct pkfs_fix {
+	enum pkfs_fix_kind kind;
+	uint64_t a;
+	uint64_t b;
+};
+
+struct pkfs_fsck {
+	struct pkfs_image *img;
+	struct pkernfs_super *super;
+	uint32_t nr_blocks;	/* valid once the geometry checked out */
+	bool geometry_ok;	/* the rest of the region may be walked */
+
+	uint8_t *state;		/* enum pkfs_slot, by inode number - 1 */
+	uint32_t *where;	/* directory an inode was reached from */
+	uint32_t *owner;	/* by block: the inode referencing it, or 0 */
+	uint32_t *queue;	/* directories still to walk */
+	uint32_t *entries;	/* scratch: one directory's entries */
+
+	unsigned int nr_linked;	/* inodes in the tree */
+	unsigned int nr_orphans;
+	unsigned int nr_free_listed;
+
+	unsigned int problems;
+	unsigned int unfixable;
+	struct pkfs_fix *fixes;
+	unsigned int nr_fixes;
+	unsigned int max_fixes;
+	bool fatal;		/* not a pkernfs image at all */
+	bool quiet;		/* count problems without printing them */
+};
+
+/* problem.c */
+void pkfs_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void pkfs_problem(struct pkfs_fsck *f, const struct pkfs_fix *fix,
+		  const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void pkfs_problem_range(struct pkfs_fsck *f, enum pkfs_fix_kind kind,
+			uint64_t first, uint64_t last, const char *what,
+			const char *why);
+
+/* super.c */
+int pkfs_check_super(struct pkfs_fsck *f);
+
+/* check.c */
+int pkfs_fsck_init(struct pkfs_fsck *f, struct pkfs_image *img);
+void pkfs_fsck_free(struct pkfs_fsck *f);
+void pkfs_check(struct pkfs_fsck *f);
+
+/* Print a list of numbers as "a-b,c,d-e" runs. */
+struct pkfs_runs {
+	uint64_t first;
+	uint64_t last;
+	unsigned int count;
+	bool open;
+	int printed;
+};
+
+void pkfs_runs_add(struct pkfs_runs *r, uint64_t n);
+void pkfs_runs_end(struct pkfs_runs *r);
+
+#endif /* _PKFS_FSCK_H */

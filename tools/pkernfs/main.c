@@ -1,0 +1,169 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * pkernfs-fsck: check a pkernfs region.
+ *
+ * The region is a file holding a copy of it (superblock at offset 0), or the
+ * live region through /dev/mem with --base and --size.  Exit codes are
+ * e2fsck's: 0 clean, 1 errors corrected, 4 errors left, 8 operational
+ * error, 16 usage.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "fsck.h"
+
+struct pkfs_opts {
+	struct pkfs_image img;
+};
+
+static void pkfs_usage(FILE *out)
+{
+	fprintf(out,
+		"usage: " PKFS_NAME " [--base ADDR --size SIZE] IMAGE\n"
+		"       " PKFS_NAME " --base ADDR --size SIZE /dev/mem\n"
+		"\n"
+		"Check a pkernfs region: a file holding a copy of it, or the live\n"
+		"region through /dev/mem.  For a file, --base and --size are checked\n"
+		"against the superblock.  SIZE takes K, M, G or T.\n"
+		"\n"
+		"  -b, --base    physical address of the region\n"
+		"  -s, --size    size of the region in bytes\n"
+		"  -h, --help    this text\n"
+		"\n"
+		"Exit: 0 clean, 4 errors found,\n"
+		"8 operational error, 16 usage error.\n");
+}
+
+static int pkfs_parse_size(const char *arg, uint64_t *val)
+{
+	char *end;
+	unsigned int shift = 0;
+
+	errno = 0;
+	*val = strtoull(arg, &end, 0);
+	if (errno || end == arg)
+		return -1;
+	switch (*end) {
+	case 'T': case 't':
+		shift += 10;
+		/* fall through */
+	case 'G': case 'g':
+		shift += 10;
+		/* fall through */
+	case 'M': case 'm':
+		shift += 10;
+		/* fall through */
+	case 'K': case 'k':
+		shift += 10;
+		end++;
+		break;
+	}
+	if (*end || (*val << shift) >> shift != *val)
+		return -1;
+	*val <<= shift;
+	return 0;
+}
+
+static int pkfs_parse(struct pkfs_opts *o, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "base", required_argument, NULL, 'b' },
+		{ "size", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	int c;
+
+	while ((c = getopt_long(argc, argv, "b:s:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'b':
+			if (pkfs_parse_size(optarg, &o->img.base))
+				goto bad;
+			o->img.have_base = true;
+			break;
+		case 's':
+			if (pkfs_parse_size(optarg, &o->img.given_size) ||
+			    !o->img.given_size)
+				goto bad;
+			o->img.have_size = true;
+			break;
+		case 'h':
+			pkfs_usage(stdout);
+			exit(PKFS_EXIT_OK);
+		default:
+			goto bad;
+		}
+	}
+	if (optind != argc - 1)
+		goto bad;
+	return 0;
+bad:
+	pkfs_usage(stderr);
+	return -1;
+}
+
+/* One-line account of the region, printed by every run. */
+static void pkfs_summary(struct pkfs_fsck *f)
+{
+	struct pkernfs_super *s = f->super;
+	unsigned int used = 0;
+	uint64_t ino, blk, blocks = 0;
+
+	pkfs_msg("%s: format %u, region %#" PRIx64 "+%#" PRIx64 ", mounted %" PRIu64 " times",
+		 f->img->path, le32toh(s->version),
+		 (uint64_t)le64toh(s->region_base),
+		 (uint64_t)le64toh(s->region_size),
+		 (uint64_t)le64toh(s->mount_count));
+	if (!f->geometry_ok)
+		return;
+	for (ino = 1; ino <= PKERNFS_INODE_COUNT; ino++)
+		used += !!pkfs_inode(f->img, ino)->flags;
+	for (blk = 0; blk < f->nr_blocks; blk++)
+		blocks += pkfs_test_bit(f->img, blk);
+	pkfs_msg("%s: inodes %u used, %lu free of %lu (%u in the tree, %u orphans); blocks %" PRIu64 " used, %" PRIu64 " free of %u",
+		 f->img->path, used, PKERNFS_INODE_COUNT - used,
+		 (unsigned long)PKERNFS_INODE_COUNT, f->nr_linked,
+		 f->nr_orphans, blocks, f->nr_blocks - blocks, f->nr_blocks);
+}
+
+static int pkfs_conclude(struct pkfs_opts *o, struct pkfs_fsck *f)
+{
+	const char *path = o->img.path;
+
+	if (!f->problems) {
+		pkfs_msg("%s: clean", path);
+		return PKFS_EXIT_OK;
+	}
+	pkfs_msg("%s: %u problems", path, f->problems);
+	return PKFS_EXIT_UNFIXED;
+}
+
+int main(int argc, char **argv)
+{
+	struct pkfs_opts o = { .img = { .fd = -1 } };
+	struct pkfs_fsck f;
+	int ret;
+
+	if (pkfs_parse(&o, argc, argv))
+		return PKFS_EXIT_USAGE;
+	if (pkfs_image_open(&o.img, argv[optind], false))
+		return PKFS_EXIT_OPERATIONAL;
+	if (pkfs_fsck_init(&f, &o.img)) {
+		pkfs_msg("out of memory");
+		pkfs_image_close(&o.img);
+		return PKFS_EXIT_OPERATIONAL;
+	}
+	pkfs_check(&f);
+	if (f.fatal) {
+		ret = PKFS_EXIT_OPERATIONAL;
+	} else {
+		pkfs_summary(&f);
+		ret = pkfs_conclude(&o, &f);
+	}
+	pkfs_fsck_free(&f);
+	pkfs_image_close(&o.img);
+	return ret;
+}
