@@ -76,6 +76,9 @@ int pkfs_fsck_init(struct pkfs_fsck *f, struct pkfs_image *img);
 void pkfs_fsck_free(struct pkfs_fsck *f);
 void pkfs_check(struct pkfs_fsck *f);
 
+/* dump.c */
+void pkfs_dump(struct pkfs_fsck *f);
+
 /* Print a list of numbers as "a-b,c,d-e" runs. */
 struct pkfs_runs {
 	uint64_t first;

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * pkernfs-fsck: check a pkernfs region.
+ * pkernfs-fsck: check and dump a pkernfs region.
  *
  * The region is a file holding a copy of it (superblock at offset 0), or the
  * live region through /dev/mem with --base and --size.  Exit codes are
@@ -16,19 +16,21 @@
 #include "fsck.h"
 
 struct pkfs_opts {
+	bool dump;
 	struct pkfs_image img;
 };
 
 static void pkfs_usage(FILE *out)
 {
 	fprintf(out,
-		"usage: " PKFS_NAME " [--base ADDR --size SIZE] IMAGE\n"
-		"       " PKFS_NAME " --base ADDR --size SIZE /dev/mem\n"
+		"usage: " PKFS_NAME " [--dump] [--base ADDR --size SIZE] IMAGE\n"
+		"       " PKFS_NAME " [--dump] --base ADDR --size SIZE /dev/mem\n"
 		"\n"
 		"Check a pkernfs region: a file holding a copy of it, or the live\n"
 		"region through /dev/mem.  For a file, --base and --size are checked\n"
 		"against the superblock.  SIZE takes K, M, G or T.\n"
 		"\n"
+		"  -d, --dump    print the superblock, inode tree, lists and bitmap\n"
 		"  -b, --base    physical address of the region\n"
 		"  -s, --size    size of the region in bytes\n"
 		"  -h, --help    this text\n"
@@ -70,6 +72,7 @@ static int pkfs_parse_size(const char *arg, uint64_t *val)
 static int pkfs_parse(struct pkfs_opts *o, int argc, char **argv)
 {
 	static const struct option longopts[] = {
+		{ "dump", no_argument, NULL, 'd' },
 		{ "base", required_argument, NULL, 'b' },
 		{ "size", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
@@ -77,8 +80,11 @@ static int pkfs_parse(struct pkfs_opts *o, int argc, char **argv)
 	};
 	int c;
 
-	while ((c = getopt_long(argc, argv, "b:s:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "db:s:h", longopts, NULL)) != -1) {
 		switch (c) {
+		case 'd':
+			o->dump = true;
+			break;
 		case 'b':
 			if (pkfs_parse_size(optarg, &o->img.base))
 				goto bad;
@@ -160,6 +166,8 @@ int main(int argc, char **argv)
 	if (f.fatal) {
 		ret = PKFS_EXIT_OPERATIONAL;
 	} else {
+		if (o.dump)
+			pkfs_dump(&f);
 		pkfs_summary(&f);
 		ret = pkfs_conclude(&o, &f);
 	}
