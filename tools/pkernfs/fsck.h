@@ -79,6 +79,9 @@ void pkfs_check(struct pkfs_fsck *f);
 /* dump.c */
 void pkfs_dump(struct pkfs_fsck *f);
 
+/* repair.c */
+void pkfs_repair(struct pkfs_fsck *f);
+
 /* Print a list of numbers as "a-b,c,d-e" runs. */
 struct pkfs_runs {
 	uint64_t first;

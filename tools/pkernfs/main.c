@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * pkernfs-fsck: check and dump a pkernfs region.
+ * pkernfs-fsck: check, dump and repair a pkernfs region.
  *
  * The region is a file holding a copy of it (superblock at offset 0), or the
  * live region through /dev/mem with --base and --size.  Exit codes are
@@ -16,6 +16,7 @@
 #include "fsck.h"
 
 struct pkfs_opts {
+	bool repair;
 	bool dump;
 	struct pkfs_image img;
 };
@@ -23,19 +24,20 @@ struct pkfs_opts {
 static void pkfs_usage(FILE *out)
 {
 	fprintf(out,
-		"usage: " PKFS_NAME " [--dump] [--base ADDR --size SIZE] IMAGE\n"
-		"       " PKFS_NAME " [--dump] --base ADDR --size SIZE /dev/mem\n"
+		"usage: " PKFS_NAME " [--repair] [--dump] [--base ADDR --size SIZE] IMAGE\n"
+		"       " PKFS_NAME " [--repair] [--dump] --base ADDR --size SIZE /dev/mem\n"
 		"\n"
 		"Check a pkernfs region: a file holding a copy of it, or the live\n"
 		"region through /dev/mem.  For a file, --base and --size are checked\n"
 		"against the superblock.  SIZE takes K, M, G or T.\n"
 		"\n"
+		"  -r, --repair  fix what can be fixed safely\n"
 		"  -d, --dump    print the superblock, inode tree, lists and bitmap\n"
 		"  -b, --base    physical address of the region\n"
 		"  -s, --size    size of the region in bytes\n"
 		"  -h, --help    this text\n"
 		"\n"
-		"Exit: 0 clean, 4 errors found,\n"
+		"Exit: 0 clean, 1 errors corrected, 4 errors left uncorrected,\n"
 		"8 operational error, 16 usage error.\n");
 }
 
@@ -72,6 +74,7 @@ static int pkfs_parse_size(const char *arg, uint64_t *val)
 static int pkfs_parse(struct pkfs_opts *o, int argc, char **argv)
 {
 	static const struct option longopts[] = {
+		{ "repair", no_argument, NULL, 'r' },
 		{ "dump", no_argument, NULL, 'd' },
 		{ "base", required_argument, NULL, 'b' },
 		{ "size", required_argument, NULL, 's' },
@@ -80,8 +83,11 @@ static int pkfs_parse(struct pkfs_opts *o, int argc, char **argv)
 	};
 	int c;
 
-	while ((c = getopt_long(argc, argv, "db:s:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "rdb:s:h", longopts, NULL)) != -1) {
 		switch (c) {
+		case 'r':
+			o->repair = true;
+			break;
 		case 'd':
 			o->dump = true;
 			break;
@@ -135,6 +141,29 @@ static void pkfs_summary(struct pkfs_fsck *f)
 		 f->nr_orphans, blocks, f->nr_blocks - blocks, f->nr_blocks);
 }
 
+/* After a repair: does the image check clean now? */
+static int pkfs_recheck(struct pkfs_image *img)
+{
+	struct pkfs_fsck f;
+	int ret;
+
+	if (pkfs_fsck_init(&f, img)) {
+		pkfs_msg("out of memory");
+		return PKFS_EXIT_OPERATIONAL;
+	}
+	pkfs_check(&f);
+	if (f.problems || f.fatal) {
+		pkfs_msg("%s: %u problems remain after repair", img->path,
+			 f.problems);
+		ret = PKFS_EXIT_UNFIXED;
+	} else {
+		pkfs_msg("%s: repaired, now clean", img->path);
+		ret = PKFS_EXIT_FIXED;
+	}
+	pkfs_fsck_free(&f);
+	return ret;
+}
+
 static int pkfs_conclude(struct pkfs_opts *o, struct pkfs_fsck *f)
 {
 	const char *path = o->img.path;
@@ -143,8 +172,20 @@ static int pkfs_conclude(struct pkfs_opts *o, struct pkfs_fsck *f)
 		pkfs_msg("%s: clean", path);
 		return PKFS_EXIT_OK;
 	}
-	pkfs_msg("%s: %u problems", path, f->problems);
-	return PKFS_EXIT_UNFIXED;
+	if (!o->repair) {
+		pkfs_msg("%s: %u problems, %u of them not fixable; run with --repair to fix",
+			 path, f->problems, f->unfixable);
+		return PKFS_EXIT_UNFIXED;
+	}
+	if (f->unfixable) {
+		pkfs_msg("%s: %u problems cannot be fixed safely; not repairing anything",
+			 path, f->unfixable);
+		return PKFS_EXIT_UNFIXED;
+	}
+	pkfs_repair(f);
+	if (pkfs_image_sync(&o->img))
+		return PKFS_EXIT_OPERATIONAL;
+	return pkfs_recheck(&o->img);
 }
 
 int main(int argc, char **argv)
@@ -155,7 +196,7 @@ int main(int argc, char **argv)
 
 	if (pkfs_parse(&o, argc, argv))
 		return PKFS_EXIT_USAGE;
-	if (pkfs_image_open(&o.img, argv[optind], false))
+	if (pkfs_image_open(&o.img, argv[optind], o.repair))
 		return PKFS_EXIT_OPERATIONAL;
 	if (pkfs_fsck_init(&f, &o.img)) {
 		pkfs_msg("out of memory");
