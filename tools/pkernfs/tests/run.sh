@@ -1,0 +1,356 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Tests for pkernfs-fsck, on the host: build images with pkernfs-mkimage,
+# damage them one way at a time, and check the exit code, the message and
+# what --repair does.  Prints TAP.
+#
+# usage: run.sh [BINDIR]	(default ../../build/tools, from tools/pkernfs)
+
+set -u
+
+bindir=${1:-$(dirname "$0")/../../../build/tools}
+FSCK=$bindir/pkernfs-fsck
+MK=$bindir/pkernfs-mkimage
+for b in "$FSCK" "$MK"; do
+	if [ ! -x "$b" ]; then
+		echo "Bail out! $b not built"
+		exit 1
+	fi
+done
+
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+IMG=$T/img
+n=0
+passed=0
+failed=0
+
+result() {
+	n=$((n + 1))
+	if [ "$1" -eq 0 ]; then
+		passed=$((passed + 1))
+		echo "ok $n - $2"
+	else
+		failed=$((failed + 1))
+		echo "not ok $n - $2"
+	fi
+}
+
+# fresh [mkimage create options]: a new image and its manifest
+fresh() {
+	"$MK" create "$@" "$IMG" > "$T/manifest" || echo "# mkimage failed"
+}
+
+# field PATH COLUMN: from the manifest, "PATH INO TYPE NR TABLE FIRST"
+field() {
+	awk -v p="$1" -v c="$2" '$1 == p { print $c }' "$T/manifest"
+}
+ino() { field "$1" 2; }
+table() { field "$1" 5; }
+first() { field "$1" 6; }
+
+poke() {
+	"$MK" poke "$IMG" "$@" || echo "# poke failed: $*"
+}
+
+# expect CODE PATTERN NAME [fsck options]: exit code and a message
+expect() {
+	code=$1
+	pattern=$2
+	name=$3
+	shift 3
+	timeout 60 "$FSCK" "$@" "$IMG" > "$T/out" 2>&1
+	rc=$?
+	if [ "$rc" -eq "$code" ] && grep -q -e "$pattern" "$T/out"; then
+		result 0 "$name"
+	else
+		result 1 "$name"
+		echo "# exit $rc, wanted $code and /$pattern/:"
+		sed 's/^/#   /' "$T/out" | head -40
+	fi
+}
+
+# fixable NAME PATTERN: reported (4), repaired (1), then clean (0)
+fixable() {
+	expect 4 "$2" "$1: detected"
+	expect 1 "now clean" "$1: repaired" --repair
+	expect 0 ": clean$" "$1: clean after repair"
+}
+
+# unfixable NAME PATTERN: reported, and --repair leaves the image alone
+unfixable() {
+	expect 4 "$2" "$1: detected"
+	cp --sparse=always "$IMG" "$T/before"
+	expect 4 "not repairing" "$1: --repair refuses" --repair
+	cmp -s "$IMG" "$T/before"
+	result $? "$1: image untouched by --repair"
+}
+
+# --- clean images -----------------------------------------------------------
+
+fresh
+expect 0 ": clean$" "fresh image is clean"
+expect 0 "inodes 10 used" "summary counts inodes"
+expect 0 "big/\{0,1\}  ino $(ino /a/sub/big) file .* (table $(table /a/sub/big))" \
+	"dump shows a mapping table" --dump
+expect 0 "^bitmap: 0-" "dump shows bitmap runs" --dump
+expect 0 ": clean$" "--base and --size that match" --base 1G --size 256M
+expect 4 "region_base is 0x40000000, expected 0x80000000" \
+	"--base that does not match" --base 0x80000000
+
+for seed in 1 2 3 4; do
+	fresh --size 2G --seed $seed --extra 300
+	expect 0 ": clean$" "seeded tree $seed is clean"
+done
+fresh --empty
+expect 0 "inodes 1 used, 4095 free of 4096" "freshly formatted region is clean"
+fresh --size 6M --empty
+expect 0 ": clean$" "smallest region (3 blocks) is clean"
+
+crc=$("$MK" crc32 123456789)
+[ "$crc" = 0x340bc6d9 ]
+result $? "crc32_le(~0) is ~zlib crc32 (got $crc)"
+
+# --- operational and usage errors -------------------------------------------
+
+"$FSCK" > /dev/null 2>&1
+result $(( $? != 16 )) "no image: usage (16)"
+"$FSCK" --frobnicate "$IMG" > /dev/null 2>&1
+result $(( $? != 16 )) "unknown option: usage (16)"
+"$FSCK" "$T/nonexistent" > /dev/null 2>&1
+result $(( $? != 8 )) "missing image: operational error (8)"
+: > "$T/empty"
+"$FSCK" "$T/empty" > /dev/null 2>&1
+result $(( $? != 8 )) "empty file: operational error (8)"
+"$FSCK" /dev/zero > "$T/out" 2>&1
+rc=$?
+grep -q "needs --base and --size" "$T/out"
+result $(( $? || rc != 8 )) "device without --base/--size: operational error (8)"
+"$FSCK" --base 0 --size 6M /dev/zero > "$T/out" 2>&1
+rc=$?
+grep -q "bad magic 0" "$T/out"
+result $(( $? || rc != 8 )) "device mapped at --base for --size (/dev/zero: no magic)"
+
+# --- superblock -------------------------------------------------------------
+
+fresh
+"$MK" poke --raw "$IMG" super.magic=0x1234
+expect 8 "bad magic" "bad magic: not pkernfs (8)"
+
+fresh
+poke super.checksum=0xdeadbeef
+fixable "bad checksum" "checksum mismatch"
+
+fresh
+poke super.version=2
+unfixable "wrong version" "unsupported format version 2"
+
+fresh
+poke super.feature_incompat=0x10
+unfixable "unknown incompatible feature" "incompatible features 0x10"
+
+fresh
+poke super.inode_size=256
+unfixable "bad geometry" "inode_size is 0x100"
+
+fresh
+poke super.region_size=0x8000000
+unfixable "region size vs image size" "does not match the image size"
+
+fresh
+truncate -s 128M "$IMG"
+expect 4 "does not match the image size" "truncated image"
+
+# --- bitmap -----------------------------------------------------------------
+
+fresh
+poke bit.100=1 bit.101=1 bit.102=1
+fixable "leaked blocks" "blocks 100-102 marked in use but unreferenced"
+
+fresh
+poke bit.0=0
+fixable "metadata block free" "metadata block 0 is marked free"
+
+fresh
+poke bit.5000=1
+fixable "bit beyond the region" "block 5000 beyond the end of the region"
+
+fresh
+poke bit.$(first /hello)=0
+fixable "referenced block marked free" "refers to free block $(first /hello)"
+
+# --- block references -------------------------------------------------------
+
+fresh
+poke map.$(ino /a/sub/big).0=$(first /a/f1)
+unfixable "cross-linked block" "block $(first /a/f1) is cross-linked"
+
+fresh
+poke map.$(ino /a/sub/big).3=$(first /a/sub/big)
+unfixable "block listed twice by one inode" "twice (cross-linked)"
+
+fresh
+poke map.$(ino /hello).0=1000
+unfixable "out-of-range block" "refers to block 1000, out of range"
+
+fresh
+poke map.$(ino /hello).0=1
+unfixable "metadata block as data" "refers to block 1, out of range"
+
+fresh
+poke inode.$(ino /hello).size=0x300000
+unfixable "size beyond blocks" "size 3145728 beyond its 1 blocks"
+
+fresh
+poke inode.$(ino /a/sub/big).mappings_block=0
+unfixable "long list without a table" "40 blocks with mapping table 0"
+
+fresh
+poke inode.$(ino /hello).num_mappings=0x100000
+unfixable "too many mappings" "maps 1048576 blocks"
+
+# --- directory tree ---------------------------------------------------------
+
+fresh
+poke inode.$(ino /a/sub).sibling_ino=$(ino /a/f1)
+unfixable "loop in a sibling list" "loop in directory $(ino /a)'s entry list"
+
+fresh
+poke inode.$(ino /b/c).child_ino=$(ino /b)
+unfixable "tree loop" "tree loop: directory $(ino /b/c) lists its ancestor $(ino /b)"
+
+fresh
+poke inode.$(ino /b/c).child_ino=$(ino /hello)
+unfixable "entry in two directories" "already in directory 1 (cross-linked entry)"
+
+fresh
+poke inode.$(ino /empty).sibling_ino=5000
+unfixable "out-of-range ino in a directory" "lists inode 5000, out of range"
+
+fresh
+poke inode.$(ino /hello).sibling_ino=0
+unfixable "unreachable inode" "inode $(ino /empty) is in use but unreachable"
+
+fresh
+poke inode.$(ino /a).nlink=7
+fixable "directory nlink wrong" "directory $(ino /a) has link count 7 but 1 subdirectories"
+
+fresh
+poke inode.$(ino /hello).nlink=2
+fixable "file nlink wrong" "file inode $(ino /hello) has link count 2"
+
+fresh
+poke inode.$(ino /a/f1).parent_ino=$(ino /b)
+fixable "wrong parent" "names parent $(ino /b)"
+
+fresh
+poke inode.$(ino /empty).name=hello
+unfixable "duplicate name" 'duplicate name "hello"'
+
+fresh
+poke inode.$(ino /empty).name=..
+unfixable "bad name" "inode $(ino /empty) has a bad name"
+
+fresh
+poke inode.$(ino /empty).name=a/b
+unfixable "name with a slash" "inode $(ino /empty) has a bad name"
+
+fresh
+poke inode.$(ino /hello).flags=3
+unfixable "two type flags" "has flags 0x3"
+
+fresh
+poke inode.$(ino /hello).mode=0x41ed
+unfixable "mode does not match type" "mode 040755 does not match"
+
+fresh
+poke inode.$(ino /a/sub).size=4096
+unfixable "directory with data" "directory inode $(ino /a/sub) has data"
+
+fresh
+poke inode.1.flags=1
+unfixable "root not a directory" "root inode is not a directory"
+
+fresh
+poke inode.$(ino /empty).flags=0x101
+fixable "orphan flag in a directory" "in a directory but flagged orphan"
+
+# --- inode lists ------------------------------------------------------------
+
+fresh
+head=$("$FSCK" --dump "$IMG" | awk '/next_free_ino/ { print $2 }')
+second=$((head + 2))
+poke inode.$second.sibling_ino=$second
+fixable "loop in the free list" "free list loops at inode $second"
+
+fresh
+poke super.next_free_ino=99999
+fixable "out-of-range ino on the free list" "free list holds inode 99999, out of range"
+
+fresh
+poke super.next_free_ino=$(ino /hello)
+fixable "used inode on the free list" "free list holds inode $(ino /hello), which is in use"
+
+fresh
+poke super.next_free_ino=12
+fixable "leaked inode" "inode 10 free but not on the free list (leaked)"
+
+fresh --orphan
+fixable "orphan" "inode $(ino /doomed) is an orphan"
+expect 0 "blocks 49 used" "orphan's blocks were freed"
+
+fresh --orphan
+poke inode.$(ino /doomed).sibling_ino=$(ino /doomed)
+fixable "loop in the orphan list" "orphan list loops at inode $(ino /doomed)"
+
+fresh --orphan
+poke inode.$(ino /doomed).nlink=1
+unfixable "linked orphan" "orphan inode $(ino /doomed) has link count 1"
+
+fresh
+poke super.orphan_ino=$(ino /hello)
+unfixable "orphan list into the tree" "orphan list reaches inode $(ino /hello)"
+
+# --- several problems at once -----------------------------------------------
+
+fresh --size 1G --seed 9 --extra 50 --orphan
+poke bit.120=1 inode.$(ino /a).nlink=9 super.next_free_ino=0
+fixable "several fixable problems" "inodes .* free but not on the free list"
+
+# --- random damage: never crash or hang, and a repair always sticks --------
+
+fresh --size 1G --seed 5 --extra 40
+cp --sparse=always "$IMG" "$T/base"
+fields="flags mode sibling_ino child_ino parent_ino size nlink num_mappings mappings_block name_len"
+bad=0
+for i in $(seq 1 60); do
+	cp --sparse=always "$T/base" "$IMG"
+	set -- $(awk -v s=$i -v f="$fields" 'BEGIN {
+		srand(s); split(f, a, " ");
+		for (k = 0; k < 3; k++)
+			printf "inode.%d.%s=%d ", 1 + int(rand() * 60),
+				a[1 + int(rand() * 10)], int(rand() * 70);
+	}')
+	poke "$@"
+	timeout 60 "$FSCK" "$IMG" > /dev/null 2>&1
+	rc=$?
+	if [ $rc -ne 0 ] && [ $rc -ne 4 ]; then
+		echo "# damage $*: check exit $rc"
+		bad=1
+	fi
+	timeout 60 "$FSCK" --dump --repair "$IMG" > /dev/null 2>&1
+	rc=$?
+	if [ $rc -eq 1 ] && ! "$FSCK" "$IMG" > /dev/null 2>&1; then
+		echo "# damage $*: not clean after repair"
+		bad=1
+	elif [ $rc -ne 0 ] && [ $rc -ne 1 ] && [ $rc -ne 4 ]; then
+		echo "# damage $*: repair exit $rc"
+		bad=1
+	fi
+done
+result $bad "random inode damage: no crash, repairs stick"
+
+echo "1..$n"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
