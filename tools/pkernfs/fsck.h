@@ -61,9 +61,10 @@ struct pkfs_fsck {
 };
 
 /* problem.c */
-void pkfs_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void pkfs_problem(struct pkfs_fsck *f, const struct pkfs_fix *fix,
-		  const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+__printf(1, 2) void pkfs_msg(const char *fmt, ...);
+__printf(3, 4) void pkfs_problem(struct pkfs_fsck *f,
+				 const struct pkfs_fix *fix,
+				 const char *fmt, ...);
 void pkfs_problem_range(struct pkfs_fsck *f, enum pkfs_fix_kind kind,
 			uint64_t first, uint64_t last, const char *what,
 			const char *why);

@@ -47,8 +47,7 @@ struct mk_fs {
 	uint64_t now;
 };
 
-static void __attribute__((noreturn, format(printf, 1, 2)))
-mk_die(const char *fmt, ...)
+static __noreturn __printf(1, 2) void mk_die(const char *fmt, ...)
 {
 	va_list ap;
 

@@ -19,6 +19,13 @@
 
 #define PKFS_NAME	"pkernfs-fsck"
 
+#ifndef __printf
+#define __printf(a, b)	__attribute__((format(printf, a, b)))
+#endif
+#ifndef __noreturn
+#define __noreturn	__attribute__((noreturn))
+#endif
+
 /* Exit codes, as e2fsck has them. */
 #define PKFS_EXIT_OK		0
 #define PKFS_EXIT_FIXED		1
