@@ -1,0 +1,28 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Build the pkernfs selftests statically into build/selftests, with the
+# kselftest Makefile in build/linux (after 'make headers_install', for the
+# uapi headers).  Skipped, with a notice, until that Makefile exists.
+
+set -eu
+
+. "$(dirname "$0")/common.sh"
+
+main()
+{
+	local dir="$ksrc/tools/testing/selftests/pkernfs"
+
+	if [ ! -f "$dir/Makefile" ]; then
+		say SKIP "selftests: no tools/testing/selftests/pkernfs/Makefile yet"
+		return 0
+	fi
+	mkdir -p "$build/selftests" "$build/logs"
+	kbuild_lock
+	run_long SELFTST "headers_install" "$build/logs/headers.log" \
+		kmake headers_install
+	run_long SELFTST "build (static)" "$build/logs/selftests.log" \
+		make -C "$dir" OUTPUT="$build/selftests" USERLDFLAGS=-static
+}
+
+main "$@"
