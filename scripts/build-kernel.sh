@@ -99,6 +99,8 @@ build()
 	if ! cmp -s "$img" "$build/bzImage"; then
 		cp "$img" "$build/bzImage"
 	fi
+	# The guest reads the configuration of the image it runs.
+	cp "$ksrc/.config" "$build/bzImage.config"
 	say KERNEL "build/bzImage ($(($(stat -c %s "$build/bzImage") / 1024)) KiB)"
 }
 
