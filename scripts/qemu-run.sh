@@ -1,0 +1,119 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Boot build/bzImage and build/initramfs.cpio under QEMU for one scenario.
+# The kernel console (ttyS0) goes to DIR/console.log and the test output
+# (ttyS1) to DIR/output.log.  A scenario may kexec several times within the
+# one QEMU run; QEMU exits when the guest powers off or panics.
+#
+# Exit status: QEMU's, or 124 if the timeout expired.
+
+set -eu
+
+. "$(dirname "$0")/common.sh"
+
+# The persistent region: 256M at 1G, removed from the e820 map and handed to
+# pkernfs.  scenarios/NAME.boot, if present, replaces these arguments.
+region_args="memmap=256M%1G pkernfs=256M!1G"
+base_args="console=ttyS0 panic=-1 oops=panic panic_on_warn=1 nopat"
+
+usage()
+{
+	cat <<EOT
+Usage: $0 [-f] [-t SECONDS] [-o DIR] [-a ARGS] SCENARIO
+
+Boot the pkernfs test kernel and run scenario SCENARIO.
+
+	-f	follow the test output (ttyS1) on stdout while QEMU runs
+	-t	timeout for the whole run (default: 300)
+	-o	directory for console.log and output.log (default: build/vm/SCENARIO)
+	-a	extra kernel command line arguments
+EOT
+}
+
+# scenario_args NAME: the region arguments for scenario NAME.
+scenario_args()
+{
+	local boot="$test_dir/scenarios/$1.boot"
+
+	if [ -f "$boot" ]; then
+		sed -e 's/#.*//' "$boot" | tr -s ' \n' '  ' | sed 's/^ *//; s/ *$//'
+	else
+		echo "$region_args"
+	fi
+}
+
+# TCG unless PKT_ACCEL says otherwise: on this kind of machine /dev/kvm may
+# exist and still abort QEMU with -cpu max ("failed to set MSR 0x10a").
+qemu_accel()
+{
+	echo "${PKT_ACCEL:-tcg}"
+}
+
+main()
+{
+	local follow=0 timeout=300 dir= extra= scenario cmdline pid rc=0 start opt boots
+
+	while getopts 'hft:o:a:' opt; do
+		case $opt in
+		f) follow=1 ;;
+		t) timeout=$OPTARG ;;
+		o) dir=$OPTARG ;;
+		a) extra=$OPTARG ;;
+		h) usage; exit 0 ;;
+		*) usage >&2; exit 1 ;;
+		esac
+	done
+	shift $((OPTIND - 1))
+	[ $# -eq 1 ] || { usage >&2; exit 1; }
+	scenario=$1
+	dir=${dir:-$build/vm/$scenario}
+
+	[ -f "$test_dir/scenarios/$scenario.sh" ] ||
+		die "no scenario $scenario in ${test_dir#"$repo/"}/scenarios"
+	[ -f "$build/bzImage" ] && [ -f "$build/initramfs.cpio" ] ||
+		die "build/bzImage or build/initramfs.cpio missing: make initramfs"
+
+	cmdline="$base_args $(scenario_args "$scenario")"
+	cmdline="$cmdline pkt.scenario=$scenario pkt.stage=1${extra:+ $extra}"
+
+	mkdir -p "$dir"
+	rm -f "$dir/console.log" "$dir/output.log"
+	touch "$dir/output.log"
+	echo "$cmdline" >"$dir/cmdline"
+
+	say QEMU "$scenario"
+	start=$SECONDS
+	timeout -k 10 "$timeout" qemu-system-x86_64 \
+		-machine q35,kernel-irqchip=split -accel "$(qemu_accel)" \
+		-cpu max -smp 2 -m 2G \
+		-device intel-iommu,intremap=on -device edu \
+		-nographic -no-reboot -nodefaults -monitor none \
+		-serial "file:$dir/console.log" -serial "file:$dir/output.log" \
+		-kernel "$build/bzImage" -initrd "$build/initramfs.cpio" \
+		-append "$cmdline" </dev/null >"$dir/qemu.log" 2>&1 &
+	pid=$!
+	trap 'kill "$pid" 2>/dev/null; exit 130' INT TERM
+	if [ "$follow" -eq 1 ]; then
+		tail -n +1 -f --pid="$pid" "$dir/output.log" | tr -d '\r'
+	fi
+	wait "$pid" || rc=$?
+	trap - INT TERM
+
+	boots=$(grep -c 'Linux version' "$dir/console.log" 2>/dev/null || true)
+	case $rc in
+	0)
+		say QEMU "$scenario: ${boots:-0} boot(s) in $((SECONDS - start))s"
+		;;
+	124)
+		say QEMU "$scenario: TIMED OUT after ${timeout}s, ${boots:-0} boot(s)"
+		;;
+	*)
+		say QEMU "$scenario: QEMU failed ($rc):"
+		sed 's/^/    /' "$dir/qemu.log"
+		;;
+	esac
+	return "$rc"
+}
+
+main "$@"
