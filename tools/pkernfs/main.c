@@ -12,6 +12,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "fsck.h"
 
@@ -188,6 +189,25 @@ static int pkfs_conclude(struct pkfs_opts *o, struct pkfs_fsck *f)
 	return pkfs_recheck(&o->img);
 }
 
+/*
+ * The live region must not change under a repair: refuse while pkernfs is
+ * mounted (there is one region, so any pkernfs mount is this one).
+ */
+static bool pkfs_live_mounted(void)
+{
+	FILE *mounts = fopen("/proc/self/mounts", "r");
+	char line[4096], type[64];
+	bool mounted = false;
+
+	if (!mounts)
+		return false;
+	while (!mounted && fgets(line, sizeof(line), mounts))
+		mounted = sscanf(line, "%*s %*s %63s", type) == 1 &&
+			  !strcmp(type, "pkernfs");
+	fclose(mounts);
+	return mounted;
+}
+
 int main(int argc, char **argv)
 {
 	struct pkfs_opts o = { .img = { .fd = -1 } };
@@ -198,6 +218,12 @@ int main(int argc, char **argv)
 		return PKFS_EXIT_USAGE;
 	if (pkfs_image_open(&o.img, argv[optind], o.repair))
 		return PKFS_EXIT_OPERATIONAL;
+	if (o.repair && o.img.devmem && pkfs_live_mounted()) {
+		pkfs_msg("%s: pkernfs is mounted; unmount it before --repair",
+			 o.img.path);
+		pkfs_image_close(&o.img);
+		return PKFS_EXIT_OPERATIONAL;
+	}
 	if (pkfs_fsck_init(&f, &o.img)) {
 		pkfs_msg("out of memory");
 		pkfs_image_close(&o.img);
