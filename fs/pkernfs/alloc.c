@@ -15,8 +15,8 @@
  * @store: the store
  * @blk: the block index, on success
  *
- * The block's contents are whatever they were; the caller zeroes it before
- * letting anyone see it.
+ * The block's contents are whatever they were: the caller zeroes what it
+ * will let anyone read.
  *
  * Return: 0, or -ENOSPC when every block is in use.
  */

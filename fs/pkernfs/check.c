@@ -7,14 +7,16 @@
  * every list is walked (each walk is bounded: an inode is visited at most
  * once, so a loop is caught rather than followed), every inode and block
  * reference is range-checked, and every block is owned at most once.
- * Anything unsafe refuses the mount.  What is merely leaked (blocks or inode
- * slots that nothing references) is given back, with a message.
+ * Anything unsafe refuses the mount, and then nothing is changed.  What is
+ * merely leaked (blocks or inode slots that nothing references) is given back
+ * once everything else checked out, with a message.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/bitmap.h>
 #include <linux/bitops.h>
 #include <linux/slab.h>
+#include <linux/sort.h>
 #include <linux/string.h>
 
 #include "internal.h"
@@ -24,6 +26,7 @@ enum pkernfs_slot_state {
 	PKERNFS_SLOT_FREE,
 	PKERNFS_SLOT_LINKED,
 	PKERNFS_SLOT_ORPHAN,
+	PKERNFS_SLOT_LEAKED,
 };
 
 struct pkernfs_check {
@@ -31,7 +34,11 @@ struct pkernfs_check {
 	u8 *state;		/* enum pkernfs_slot_state, by inode number */
 	unsigned long *refs;	/* blocks referenced by some inode */
 	u32 *queue;		/* directories still to walk */
+	u32 *names;		/* entries of the directory being checked */
 	u32 nr_free_inodes;
+	u32 nr_leaked_inodes;
+	u64 nr_used_blocks;
+	u64 nr_leaked_blocks;
 };
 
 #define pkernfs_corrupt(fmt, ...) ({					\
@@ -69,7 +76,7 @@ static int pkernfs_check_blocks(struct pkernfs_check *c, u64 ino,
 	if (le64_to_cpu(pi->size) > (u64)nr << PKERNFS_BLOCK_SHIFT)
 		return pkernfs_corrupt("inode %llu: size %llu beyond its %u blocks",
 				       ino, le64_to_cpu(pi->size), nr);
-	if ((nr > PKERNFS_INLINE_BLOCKS) != (table != 0))
+	if (nr > PKERNFS_INLINE_BLOCKS ? !table : table)
 		return pkernfs_corrupt("inode %llu: %u blocks with mapping table %u",
 				       ino, nr, table);
 	if (table) {
@@ -121,7 +128,7 @@ static int pkernfs_check_inode(struct pkernfs_check *c, u64 ino, bool orphan)
 				       ino, mode, flags);
 	if (ino != PKERNFS_ROOT_INO && !pkernfs_name_ok(pi))
 		return pkernfs_corrupt("inode %llu has a bad name", ino);
-	if (orphan ? nlink != 0 : nlink < (is_dir ? 2 : 1))
+	if (orphan ? nlink != 0 : is_dir ? nlink < 2 : nlink != 1)
 		return pkernfs_corrupt("inode %llu has link count %u", ino, nlink);
 	if (is_dir && (pi->num_mappings || pi->mappings_block || pi->size))
 		return pkernfs_corrupt("directory inode %llu has data", ino);
@@ -154,13 +161,40 @@ static int pkernfs_check_free_list(struct pkernfs_check *c)
 	return 0;
 }
 
+static int pkernfs_name_cmp(const void *a, const void *b, const void *priv)
+{
+	const struct pkernfs_inode *inodes = priv;
+	const struct pkernfs_inode *x = &inodes[*(const u32 *)a - 1];
+	const struct pkernfs_inode *y = &inodes[*(const u32 *)b - 1];
+	u16 xlen = le16_to_cpu(x->name_len), ylen = le16_to_cpu(y->name_len);
+
+	if (xlen != ylen)
+		return xlen < ylen ? -1 : 1;
+	return memcmp(x->name, y->name, xlen);
+}
+
+/* Two entries of one name would leave the second unreachable by name. */
+static int pkernfs_check_names(struct pkernfs_check *c, u64 dir, u32 nr)
+{
+	u32 i;
+
+	sort_r(c->names, nr, sizeof(*c->names), pkernfs_name_cmp, NULL,
+	       c->store->inodes);
+	for (i = 1; i < nr; i++)
+		if (!pkernfs_name_cmp(&c->names[i - 1], &c->names[i],
+				      c->store->inodes))
+			return pkernfs_corrupt("directory %llu has two entries named like inode %u",
+					       dir, c->names[i]);
+	return 0;
+}
+
 static int pkernfs_check_dir(struct pkernfs_check *c, u64 dir, u32 *tail)
 {
 	struct pkernfs_store *store = c->store;
 	struct pkernfs_inode *pd = &store->inodes[dir - 1];
 	u64 ino = le64_to_cpu(pd->child_ino);
 	u64 prev = 0;
-	u32 subdirs = 0;
+	u32 subdirs = 0, nr = 0;
 	int err;
 
 	while (ino) {
@@ -187,13 +221,14 @@ static int pkernfs_check_dir(struct pkernfs_check *c, u64 dir, u32 *tail)
 			c->queue[(*tail)++] = ino;
 			subdirs++;
 		}
+		c->names[nr++] = ino;
 		prev = ino;
 		ino = le64_to_cpu(pi->sibling_ino);
 	}
 	if (le32_to_cpu(pd->nlink) != 2 + subdirs)
 		return pkernfs_corrupt("directory %llu has link count %u but %u subdirectories",
 				       dir, le32_to_cpu(pd->nlink), subdirs);
-	return 0;
+	return pkernfs_check_names(c, dir, nr);
 }
 
 static int pkernfs_check_tree(struct pkernfs_check *c)
@@ -203,8 +238,9 @@ static int pkernfs_check_tree(struct pkernfs_check *c)
 	int err;
 
 	if (le32_to_cpu(root->flags) != PKERNFS_INODE_FLAG_DIR ||
-	    le64_to_cpu(root->parent_ino) != PKERNFS_ROOT_INO)
-		return pkernfs_corrupt("root inode is not a directory");
+	    le64_to_cpu(root->parent_ino) != PKERNFS_ROOT_INO ||
+	    root->sibling_ino || root->name_len)
+		return pkernfs_corrupt("root inode is not a lone directory");
 	c->state[PKERNFS_ROOT_INO - 1] = PKERNFS_SLOT_LINKED;
 	err = pkernfs_check_inode(c, PKERNFS_ROOT_INO, false);
 	if (err)
@@ -240,37 +276,27 @@ static int pkernfs_check_orphans(struct pkernfs_check *c)
 	return 0;
 }
 
-/* Every slot must be free, linked or orphaned; give back unused ones. */
+/* Every slot must be free, linked or orphaned, or unused and leaked. */
 static int pkernfs_check_slots(struct pkernfs_check *c)
 {
-	struct pkernfs_store *store = c->store;
-	u32 leaked = 0;
 	u64 ino;
 
-	for (ino = PKERNFS_INODE_COUNT; ino >= 1; ino--) {
-		struct pkernfs_inode *pi = &store->inodes[ino - 1];
-
+	for (ino = 1; ino <= PKERNFS_INODE_COUNT; ino++) {
 		if (c->state[ino - 1] != PKERNFS_SLOT_UNSEEN)
 			continue;
-		if (pi->flags)
+		if (c->store->inodes[ino - 1].flags)
 			return pkernfs_corrupt("inode %llu is in use but unreachable",
 					       ino);
-		memset(pi, 0, sizeof(*pi));
-		pi->sibling_ino = store->super->next_free_ino;
-		store->super->next_free_ino = cpu_to_le64(ino);
-		c->nr_free_inodes++;
-		leaked++;
+		c->state[ino - 1] = PKERNFS_SLOT_LEAKED;
+		c->nr_leaked_inodes++;
 	}
-	if (leaked)
-		pr_warn("returned %u unreferenced inodes to the free list\n",
-			leaked);
 	return 0;
 }
 
 static int pkernfs_check_bitmap(struct pkernfs_check *c)
 {
 	struct pkernfs_store *store = c->store;
-	unsigned long blk, used = 0, leaked = 0;
+	unsigned long blk;
 
 	if (!test_bit_le(PKERNFS_SUPER_BLOCK, store->bitmap) ||
 	    !test_bit_le(PKERNFS_INODES_BLOCK, store->bitmap))
@@ -284,18 +310,47 @@ static int pkernfs_check_bitmap(struct pkernfs_check *c)
 	for (blk = PKERNFS_FIRST_DATA_BLOCK;
 	     (blk = find_next_bit_le(store->bitmap, store->nr_blocks, blk)) <
 	     store->nr_blocks; blk++) {
-		if (test_bit(blk, c->refs)) {
-			used++;
-			continue;
-		}
-		__clear_bit_le(blk, store->bitmap);
-		leaked++;
+		if (test_bit(blk, c->refs))
+			c->nr_used_blocks++;
+		else
+			c->nr_leaked_blocks++;
 	}
-	if (leaked)
-		pr_warn("freed %lu unreferenced blocks\n", leaked);
-	store->free_blocks = store->nr_blocks - PKERNFS_FIRST_DATA_BLOCK - used;
-	store->block_hint = PKERNFS_FIRST_DATA_BLOCK;
 	return 0;
+}
+
+/* Everything checked out: give back what nothing refers to, set counters. */
+static void pkernfs_check_repair(struct pkernfs_check *c)
+{
+	struct pkernfs_store *store = c->store;
+	unsigned long blk;
+	u64 ino;
+
+	for (ino = PKERNFS_INODE_COUNT; ino >= 1; ino--) {
+		struct pkernfs_inode *pi = &store->inodes[ino - 1];
+
+		if (c->state[ino - 1] != PKERNFS_SLOT_LEAKED)
+			continue;
+		memset(pi, 0, sizeof(*pi));
+		pi->sibling_ino = store->super->next_free_ino;
+		store->super->next_free_ino = cpu_to_le64(ino);
+	}
+	if (c->nr_leaked_inodes)
+		pr_warn("returned %u unreferenced inodes to the free list\n",
+			c->nr_leaked_inodes);
+
+	for (blk = PKERNFS_FIRST_DATA_BLOCK;
+	     (blk = find_next_bit_le(store->bitmap, store->nr_blocks, blk)) <
+	     store->nr_blocks; blk++)
+		if (!test_bit(blk, c->refs))
+			__clear_bit_le(blk, store->bitmap);
+	if (c->nr_leaked_blocks)
+		pr_warn("freed %llu unreferenced blocks\n", c->nr_leaked_blocks);
+
+	store->free_inodes = c->nr_free_inodes + c->nr_leaked_inodes;
+	store->free_blocks = store->nr_blocks - PKERNFS_FIRST_DATA_BLOCK -
+			     c->nr_used_blocks;
+	store->block_hint = PKERNFS_FIRST_DATA_BLOCK;
+	pkernfs_super_commit(store);
 }
 
 static int pkernfs_check_locked(struct pkernfs_check *c)
@@ -311,10 +366,8 @@ static int pkernfs_check_locked(struct pkernfs_check *c)
 		err = pkernfs_check_slots(c);
 	if (!err)
 		err = pkernfs_check_bitmap(c);
-	if (!err) {
-		c->store->free_inodes = c->nr_free_inodes;
-		pkernfs_super_commit(c->store);
-	}
+	if (!err)
+		pkernfs_check_repair(c);
 	return err;
 }
 
@@ -350,13 +403,16 @@ int pkernfs_check_store(struct pkernfs_store *store)
 	c.state = kvzalloc(PKERNFS_INODE_COUNT, GFP_KERNEL);
 	c.queue = kvmalloc_array(PKERNFS_INODE_COUNT, sizeof(*c.queue),
 				 GFP_KERNEL);
+	c.names = kvmalloc_array(PKERNFS_INODE_COUNT, sizeof(*c.names),
+				 GFP_KERNEL);
 	c.refs = bitmap_zalloc(store->nr_blocks, GFP_KERNEL);
-	if (c.state && c.queue && c.refs) {
+	if (c.state && c.queue && c.names && c.refs) {
 		mutex_lock(&store->lock);
 		err = pkernfs_check_locked(&c);
 		mutex_unlock(&store->lock);
 	}
 	bitmap_free(c.refs);
+	kvfree(c.names);
 	kvfree(c.queue);
 	kvfree(c.state);
 	if (!err)

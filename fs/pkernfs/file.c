@@ -79,6 +79,7 @@ static ssize_t pkernfs_write_iter(struct kiocb *iocb, struct iov_iter *from)
 {
 	struct file *file = iocb->ki_filp;
 	struct inode *inode = file_inode(file);
+	struct pkernfs_store *store = PKERNFS_STORE(inode->i_sb);
 	loff_t oldsize, end;
 	ssize_t ret;
 
@@ -98,12 +99,13 @@ static ssize_t pkernfs_write_iter(struct kiocb *iocb, struct iov_iter *from)
 	if (ret)
 		goto out;
 
+	pkernfs_begin_update(store);
 	oldsize = i_size_read(inode);
 	end = iocb->ki_pos + iov_iter_count(from);
 	if (end > oldsize) {
 		ret = pkernfs_setsize(inode, end);
 		if (ret)
-			goto out;
+			goto out_update;
 	}
 	ret = pkernfs_copy(inode, iocb->ki_pos, end, from, true);
 	/* Do not leave a short write's unwritten tail in the file. */
@@ -113,6 +115,8 @@ static ssize_t pkernfs_write_iter(struct kiocb *iocb, struct iov_iter *from)
 	if (ret > 0)
 		iocb->ki_pos += ret;
 	mark_inode_dirty(inode);
+out_update:
+	pkernfs_end_update(store);
 out:
 	inode_unlock(inode);
 	if (ret > 0)
@@ -174,12 +178,13 @@ static vm_fault_t pkernfs_huge_fault(struct vm_fault *vmf, unsigned int order)
 		return VM_FAULT_FALLBACK;
 
 	filemap_invalidate_lock_shared(inode->i_mapping);
+	/* The block's last page within the file means all of it is. */
 	pfn = pkernfs_fault_pfn(inode, pgoff + PKERNFS_PAGES_PER_BLOCK - 1);
-	if (pfn)
-		ret = vmf_insert_pfn_pmd(vmf,
-			__pfn_to_pfn_t(pfn - (PKERNFS_PAGES_PER_BLOCK - 1),
-				       PFN_DEV),
-			vmf->flags & FAULT_FLAG_WRITE);
+	if (pfn) {
+		pfn -= PKERNFS_PAGES_PER_BLOCK - 1;
+		ret = vmf_insert_pfn_pmd(vmf, __pfn_to_pfn_t(pfn, PFN_DEV),
+					 vmf->flags & FAULT_FLAG_WRITE);
+	}
 	filemap_invalidate_unlock_shared(inode->i_mapping);
 	return ret;
 }

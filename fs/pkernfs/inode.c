@@ -188,9 +188,11 @@ void pkernfs_release_inode(struct pkernfs_store *store, u64 ino)
 
 	if (!pi)
 		return;
+	pkernfs_begin_update(store);
 	pkernfs_free_all_blocks(store, pi);
 	pkernfs_orphan_del(store, ino);
 	pkernfs_free_ino(store, ino);
+	pkernfs_end_update(store);
 }
 
 /**
@@ -283,22 +285,26 @@ out:
 int pkernfs_setattr(struct mnt_idmap *idmap, struct dentry *dentry,
 		    struct iattr *attr)
 {
+	struct pkernfs_store *store = PKERNFS_STORE(dentry->d_sb);
 	struct inode *inode = d_inode(dentry);
 	int err;
 
 	err = setattr_prepare(idmap, dentry, attr);
 	if (err)
 		return err;
-	if ((attr->ia_valid & ATTR_SIZE) && attr->ia_size != inode->i_size) {
-		if (!S_ISREG(inode->i_mode))
-			return -EINVAL;
+	if ((attr->ia_valid & ATTR_SIZE) && !S_ISREG(inode->i_mode))
+		return -EINVAL;
+	pkernfs_begin_update(store);
+	if (attr->ia_valid & ATTR_SIZE) {
 		err = pkernfs_setsize(inode, attr->ia_size);
 		if (err)
-			return err;
+			goto out;
 	}
 	setattr_copy(idmap, inode, attr);
 	mark_inode_dirty(inode);
-	return 0;
+out:
+	pkernfs_end_update(store);
+	return err;
 }
 
 /**

@@ -7,6 +7,7 @@
 
 #include <linux/fs.h>
 #include <linux/mutex.h>
+#include <linux/rwsem.h>
 #include <linux/types.h>
 
 #include "pkernfs_fs.h"
@@ -21,6 +22,7 @@
  * @bitmap: the block bitmap (little-endian bit order).
  * @inodes: the inode store; inode number n is @inodes[n - 1].
  * @error: why the region cannot be mounted, or 0.
+ * @update_sem: held for read across every change to the persistent state.
  * @lock: see below.
  * @free_blocks: blocks clear in the bitmap.
  * @free_inodes: inodes on the free list.
@@ -36,6 +38,13 @@
  * which protects that directory's entry list, and inside a file's i_rwsem and
  * invalidate_lock, which protect the file's block list.  Nothing allocates
  * memory or touches user memory with @lock held.
+ *
+ * A change to the persistent state takes several stores (an inode, the list
+ * it joins, the bitmap, the superblock).  A kexec stops the other CPUs
+ * wherever they are, so every such change runs between
+ * pkernfs_begin_update() and pkernfs_end_update(), with @update_sem held for
+ * read; on the way to a kexec, @update_sem is taken for write and never
+ * given back, and the next kernel finds no change half done.
  */
 struct pkernfs_store {
 	phys_addr_t base;
@@ -47,7 +56,8 @@ struct pkernfs_store {
 	struct pkernfs_inode *inodes;
 	int error;
 
-	struct mutex lock;
+	struct rw_semaphore update_sem;
+	struct mutex lock;		/* the allocators, see above */
 	u64 free_blocks;
 	u32 free_inodes;
 	u32 block_hint;
@@ -98,6 +108,16 @@ static inline unsigned long pkernfs_block_pfn(struct pkernfs_store *store,
 static inline u64 pkernfs_size_to_blocks(loff_t size)
 {
 	return DIV_ROUND_UP_ULL(size, PKERNFS_BLOCK_SIZE);
+}
+
+static inline void pkernfs_begin_update(struct pkernfs_store *store)
+{
+	down_read(&store->update_sem);
+}
+
+static inline void pkernfs_end_update(struct pkernfs_store *store)
+{
+	up_read(&store->update_sem);
 }
 
 /* region.c */

@@ -39,17 +39,22 @@ static void pkernfs_touch_dir(struct inode *dir)
 static int pkernfs_add_entry(struct inode *dir, struct dentry *dentry,
 			     umode_t mode)
 {
+	struct pkernfs_store *store = PKERNFS_STORE(dir->i_sb);
 	struct inode *inode;
 
 	if (dentry->d_name.len > PKERNFS_NAME_LEN)
 		return -ENAMETOOLONG;
+	pkernfs_begin_update(store);
 	inode = pkernfs_new_inode(dir, dentry, mode);
-	if (IS_ERR(inode))
+	if (IS_ERR(inode)) {
+		pkernfs_end_update(store);
 		return PTR_ERR(inode);
-	pkernfs_dir_link(PKERNFS_STORE(dir->i_sb), dir, inode->i_ino);
+	}
+	pkernfs_dir_link(store, dir, inode->i_ino);
 	if (S_ISDIR(mode))
 		inc_nlink(dir);
 	pkernfs_touch_dir(dir);
+	pkernfs_end_update(store);
 	d_instantiate_new(dentry, inode);
 	return 0;
 }
@@ -95,15 +100,23 @@ static bool pkernfs_dir_is_empty(struct inode *dir)
 
 static int pkernfs_unlink(struct inode *dir, struct dentry *dentry)
 {
+	struct pkernfs_store *store = PKERNFS_STORE(dir->i_sb);
+
+	pkernfs_begin_update(store);
 	pkernfs_remove_entry(dir, d_inode(dentry));
+	pkernfs_end_update(store);
 	return 0;
 }
 
 static int pkernfs_rmdir(struct inode *dir, struct dentry *dentry)
 {
+	struct pkernfs_store *store = PKERNFS_STORE(dir->i_sb);
+
 	if (!pkernfs_dir_is_empty(d_inode(dentry)))
 		return -ENOTEMPTY;
+	pkernfs_begin_update(store);
 	pkernfs_remove_entry(dir, d_inode(dentry));
+	pkernfs_end_update(store);
 	return 0;
 }
 
@@ -124,6 +137,7 @@ static int pkernfs_rename(struct mnt_idmap *idmap, struct inode *old_dir,
 	if (target && S_ISDIR(target->i_mode) && !pkernfs_dir_is_empty(target))
 		return -ENOTEMPTY;
 
+	pkernfs_begin_update(store);
 	if (target)
 		pkernfs_remove_entry(new_dir, target);
 	pkernfs_dir_unlink(store, old_dir, inode->i_ino);
@@ -141,6 +155,7 @@ static int pkernfs_rename(struct mnt_idmap *idmap, struct inode *old_dir,
 	pkernfs_touch_dir(old_dir);
 	if (new_dir != old_dir)
 		pkernfs_touch_dir(new_dir);
+	pkernfs_end_update(store);
 	return 0;
 }
 

@@ -12,6 +12,7 @@
 #ifndef _PKERNFS_FS_H
 #define _PKERNFS_FS_H
 
+#include <linux/bits.h>
 #include <linux/build_bug.h>
 #include <linux/stddef.h>
 #include <linux/types.h>
@@ -52,7 +53,7 @@
 #define PKERNFS_FORMAT_VERSION	1
 
 #define PKERNFS_BLOCK_SHIFT	21
-#define PKERNFS_BLOCK_SIZE	(1UL << PKERNFS_BLOCK_SHIFT)
+#define PKERNFS_BLOCK_SIZE	BIT(PKERNFS_BLOCK_SHIFT)
 
 /* Fixed placement of the metadata in the region. */
 #define PKERNFS_SUPER_OFFSET	0x000000UL
@@ -82,7 +83,9 @@
 /**
  * struct pkernfs_super - the superblock, at region offset 0 (256 bytes)
  * @magic: PKERNFS_MAGIC.
- * @checksum: crc32_le(~0) of these 256 bytes with @checksum taken as zero.
+ * @checksum: the kernel's crc32_le(~0, ...) of these 256 bytes with @checksum
+ *	taken as zero; no final inversion, so it is the bitwise NOT of the
+ *	IEEE 802.3 (zlib) CRC-32.
  * @version: PKERNFS_FORMAT_VERSION.
  * @feature_compat: features an older kernel may ignore.
  * @feature_incompat: features an older kernel must refuse.
@@ -120,14 +123,14 @@ struct pkernfs_super {
 };
 
 /* Inode types; exactly one is set on a used inode, none on a free one. */
-#define PKERNFS_INODE_FLAG_FILE			(1U << 0)
-#define PKERNFS_INODE_FLAG_DIR			(1U << 1)
-#define PKERNFS_INODE_FLAG_IOMMU_DIR		(1U << 2)
-#define PKERNFS_INODE_FLAG_IOMMU_ROOT_PGTABLES	(1U << 3)
-#define PKERNFS_INODE_FLAG_IOMMU_DOMAIN_PGTABLES (1U << 4)
+#define PKERNFS_INODE_FLAG_FILE			BIT(0)
+#define PKERNFS_INODE_FLAG_DIR			BIT(1)
+#define PKERNFS_INODE_FLAG_IOMMU_DIR		BIT(2)
+#define PKERNFS_INODE_FLAG_IOMMU_ROOT_PGTABLES	BIT(3)
+#define PKERNFS_INODE_FLAG_IOMMU_DOMAIN_PGTABLES BIT(4)
 #define PKERNFS_INODE_TYPE_MASK			0x1fU
 /* The inode is on the orphan list rather than in a directory. */
-#define PKERNFS_INODE_FLAG_ORPHAN		(1U << 8)
+#define PKERNFS_INODE_FLAG_ORPHAN		BIT(8)
 #define PKERNFS_INODE_FLAGS_KNOWN	(PKERNFS_INODE_TYPE_MASK | \
 					 PKERNFS_INODE_FLAG_ORPHAN)
 

@@ -19,6 +19,7 @@
 #include "internal.h"
 
 struct pkernfs_store pkernfs_store = {
+	.update_sem = __RWSEM_INITIALIZER(pkernfs_store.update_sem),
 	.lock = __MUTEX_INITIALIZER(pkernfs_store.lock),
 	.error = -ENODEV,
 };
@@ -139,6 +140,6 @@ fail:
  */
 bool pkernfs_enabled(void)
 {
-	return pkernfs_store.mem != NULL;
+	return pkernfs_store.mem;
 }
 EXPORT_SYMBOL_GPL(pkernfs_enabled);

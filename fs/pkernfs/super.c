@@ -11,6 +11,8 @@
 #include <linux/io.h>
 #include <linux/module.h>
 #include <linux/pkernfs.h>
+#include <linux/delay.h>
+#include <linux/reboot.h>
 #include <linux/statfs.h>
 #include <linux/string.h>
 #include <linux/timekeeping.h>
@@ -293,6 +295,33 @@ static struct file_system_type pkernfs_fs_type = {
 };
 MODULE_ALIAS_FS("pkernfs");
 
+/*
+ * On the way to a kexec (or any reboot), wait for changes in flight to
+ * finish and let no new one start: the next kernel must find every list
+ * whole.  A change stuck for seconds, say faulting on user memory that never
+ * arrives, is not waited for forever.
+ */
+static int pkernfs_reboot_notify(struct notifier_block *nb,
+				 unsigned long action, void *data)
+{
+	struct pkernfs_store *store = &pkernfs_store;
+	unsigned int waited_ms = 0;
+
+	while (!down_write_trylock(&store->update_sem)) {
+		if (waited_ms >= 10000) {
+			pr_warn("a change is still in flight at reboot; the next mount may refuse the region\n");
+			return NOTIFY_DONE;
+		}
+		msleep(20);
+		waited_ms += 20;
+	}
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block pkernfs_reboot_nb = {
+	.notifier_call = pkernfs_reboot_notify,
+};
+
 static int __init pkernfs_init(void)
 {
 	struct pkernfs_store *store = &pkernfs_store;
@@ -305,6 +334,8 @@ static int __init pkernfs_init(void)
 			store->mem = NULL;
 		}
 	}
+	if (!store->error)
+		register_reboot_notifier(&pkernfs_reboot_nb);
 	return register_filesystem(&pkernfs_fs_type);
 }
 fs_initcall(pkernfs_init);
