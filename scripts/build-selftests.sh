@@ -4,6 +4,8 @@
 # Build the pkernfs selftests statically into build/selftests, with the
 # kselftest Makefile in build/linux (after 'make headers_install', for the
 # uapi headers).  Skipped, with a notice, until that Makefile exists.
+# Also builds pkernfs-fsck statically into build/guest-tools, for the guest
+# to check the live region through /dev/mem.
 
 set -eu
 
@@ -23,6 +25,9 @@ main()
 		kmake headers_install
 	run_long SELFTST "build (static)" "$build/logs/selftests.log" \
 		make -C "$dir" OUTPUT="$build/selftests" USERLDFLAGS=-static
+	run_long SELFTST "pkernfs-fsck (static)" "$build/logs/guest-tools.log" \
+		make -C "$repo/tools/pkernfs" O="$build/guest-tools" \
+		LDFLAGS=-static "$build/guest-tools/pkernfs-fsck"
 }
 
 main "$@"

@@ -4,7 +4,8 @@
 # Pack build/initramfs.cpio for the pkernfs test guest with the kernel's
 # usr/gen_init_cpio: busybox-static, kexec and its libraries, /kernel (the
 # test kernel itself, to kexec into), the selftests from build/selftests,
-# the guest /init and the scenarios, and the image's .config as /etc/kconfig.
+# the guest /init and the scenarios, the image's .config as /etc/kconfig, and
+# /sbin/pkernfs-fsck from build/guest-tools.
 
 set -eu
 
@@ -120,6 +121,11 @@ main()
 	add_busybox
 	add_binary /sbin/kexec "$(command -v kexec || echo /usr/sbin/kexec)"
 	add_selftests
+	if [ -x "$build/guest-tools/pkernfs-fsck" ]; then
+		add_binary /sbin/pkernfs-fsck "$build/guest-tools/pkernfs-fsck"
+	else
+		say SKIP "initramfs: no build/guest-tools/pkernfs-fsck"
+	fi
 	add_guest
 	write_list
 
