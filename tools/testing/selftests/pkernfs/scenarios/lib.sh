@@ -1,0 +1,254 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# Helpers for the pkernfs test scenarios, sourced by each /scenarios/NAME.sh.
+#
+# A scenario runs in stages, one per kernel: the guest /init runs
+# 'NAME.sh STAGE' and a stage that wants another kernel ends in
+# pk_kexec_next.  The last stage ends in pk_done, whose sentinel line tells
+# the host that the scenario ran to completion.  Scenario-level checks print
+# TAP lines (pk_ok, pk_not_ok, pk_skip); test binaries print their own.
+#
+# Files under $PK_STATE live in the root filesystem, which pk_kexec_next
+# packs into the next initrd, so a stage can leave notes (seeds, checksums)
+# for the next one without going through pkernfs.
+
+PK_MNT=/mnt/pkernfs
+PK_STATE=/var/lib/pkt
+PK_BIN=/selftests
+PK_STAGE=${1:-1}
+PK_SCENARIO=$(basename "$0" .sh)
+PK_TESTNO=0
+
+# Kernel log lines that mean something went wrong, whatever the scenario.
+# Lockdep reports start with "WARNING:" or "BUG:"; the last lockdep phrase
+# catches a report whose first lines were lost.
+PK_SPLAT='WARNING:|BUG:|Oops|Kernel panic|general protection fault|Call Trace|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|turning off the locking correctness validator|KASAN|UBSAN'
+
+export PKERNFS_MNT=$PK_MNT
+
+mkdir -p "$PK_MNT" "$PK_STATE"
+
+# TAP for scenario-level checks.  The host renumbers every result line, so
+# the numbers only need to be sane within a stage.
+pk_ok()
+{
+	PK_TESTNO=$((PK_TESTNO + 1))
+	echo "ok $PK_TESTNO $PK_SCENARIO: $*"
+}
+
+pk_not_ok()
+{
+	PK_TESTNO=$((PK_TESTNO + 1))
+	echo "not ok $PK_TESTNO $PK_SCENARIO: $*"
+}
+
+# pk_skip WHAT REASON
+pk_skip()
+{
+	PK_TESTNO=$((PK_TESTNO + 1))
+	echo "ok $PK_TESTNO $PK_SCENARIO: $1 # SKIP $2"
+}
+
+# pk_check WHAT CMD...: ok if CMD succeeds, not ok (with its output) if not.
+pk_check()
+{
+	local what=$1 out
+
+	shift
+	if out=$("$@" 2>&1); then
+		pk_ok "$what"
+		return 0
+	fi
+	pk_not_ok "$what"
+	[ -n "$out" ] && echo "$out" | sed 's/^/# /'
+	return 1
+}
+
+pk_log()
+{
+	echo "# $*"
+}
+
+# pk_done: the sentinel the host waits for.  Only the last stage prints it.
+pk_done()
+{
+	echo "# pkt: scenario done"
+	exit 0
+}
+
+# pk_cmdline_arg NAME: the value of NAME= on the kernel command line.
+pk_cmdline_arg()
+{
+	local arg
+
+	for arg in $(cat /proc/cmdline); do
+		case "$arg" in
+		"$1"=*)
+			echo "${arg#*=}"
+			return 0
+			;;
+		esac
+	done
+	return 1
+}
+
+# pk_bytes SIZE: SIZE with an optional K/M/G suffix, in bytes.
+pk_bytes()
+{
+	case "$1" in
+	*[kK]) echo $((${1%?} << 10)) ;;
+	*[mM]) echo $((${1%?} << 20)) ;;
+	*[gG]) echo $((${1%?} << 30)) ;;
+	*) echo $(($1)) ;;
+	esac
+}
+
+# pk_region_base: physical base address of the pkernfs=SIZE!BASE region.
+pk_region_base()
+{
+	local arg
+
+	arg=$(pk_cmdline_arg pkernfs) || return 1
+	pk_bytes "${arg#*!}"
+}
+
+# pk_require_fs: end the scenario with a skip if the kernel has no pkernfs.
+# This looks at the kernel's configuration, not at /proc/filesystems, so a
+# pkernfs that fails to register is still tested (and caught).
+pk_require_fs()
+{
+	grep -q '^CONFIG_PKERNFS_FS=y' /etc/kconfig && return 0
+	pk_skip "all" "kernel built without CONFIG_PKERNFS_FS"
+	pk_done
+}
+
+# pk_mount [OPTIONS]: mount pkernfs on $PK_MNT.
+pk_mount()
+{
+	mount -t pkernfs ${1:+-o "$1"} none "$PK_MNT"
+}
+
+# pk_mount_fails WHAT ERRNO_TEXT...: check that mounting fails, with one of
+# the given strerror() texts in the error message.
+pk_mount_fails()
+{
+	local what=$1 out msg
+
+	shift
+	if out=$(pk_mount 2>&1); then
+		umount "$PK_MNT"
+		pk_not_ok "$what: mount succeeded"
+		return 1
+	fi
+	for msg in "$@"; do
+		case "$out" in
+		*"$msg"*)
+			pk_ok "$what: mount fails with '$msg'"
+			return 0
+			;;
+		esac
+	done
+	pk_not_ok "$what: mount fails with an unexpected error"
+	echo "# $out"
+	return 1
+}
+
+# pk_run NAME [ARGS...]: run test binary $PK_BIN/NAME and check its exit
+# status; a kselftest exit status of 4 is a skip.  The binary prints its
+# own TAP.
+pk_run()
+{
+	local name=$1 rc=0
+
+	shift
+	if [ ! -x "$PK_BIN/$name" ]; then
+		pk_skip "$name" "$PK_BIN/$name not built"
+		return 0
+	fi
+	"$PK_BIN/$name" "$@" || rc=$?
+	case $rc in
+	0) pk_ok "$name exit status" ;;
+	4) pk_skip "$name exit status" "$name skipped" ;;
+	*) pk_not_ok "$name exit status $rc" ;;
+	esac
+	return 0
+}
+
+# pk_dmesg_check: no splat in this kernel's log.
+pk_dmesg_check()
+{
+	local splat
+
+	splat=$(dmesg | grep -E "$PK_SPLAT") || {
+		pk_ok "stage $PK_STAGE: kernel log is clean"
+		return 0
+	}
+	pk_not_ok "stage $PK_STAGE: kernel log is clean"
+	echo "$splat" | head -n 20 | sed 's/^/# /'
+	return 1
+}
+
+# pk_dmesg_explains WHAT: pkernfs said something about what it refused, in at
+# most three lines (the command line echoes do not count).
+pk_dmesg_explains()
+{
+	local lines n
+
+	lines=$(dmesg | grep -i pkernfs |
+		grep -v -e 'Command line:' -e 'command line:' \
+			-e 'command line parameters')
+	n=$(echo "$lines" | grep -c .)
+	echo "$lines" | sed 's/^/# /'
+	if [ "$n" -ge 1 ] && [ "$n" -le 3 ]; then
+		pk_ok "$1: kernel log explains it"
+	else
+		pk_not_ok "$1: kernel log explains it ($n pkernfs lines)"
+	fi
+}
+
+# pk_repack FILE: pack the root filesystem into FILE, a cpio for the next
+# kernel.  -xdev keeps /proc, /sys, /dev and /tmp out; /dev/console is
+# listed on its own so that the next kernel has a console before /init runs.
+pk_repack()
+{
+	(cd / && { find . -xdev; echo ./dev/console; } |
+		cpio -o -H newc >"$1" 2>/dev/null)
+}
+
+# pk_kexec_next [-d NAME]... [NAME=VALUE]...: kexec into the same kernel for
+# the next stage.  The command line is the current one with pkt.stage
+# incremented, 'liveupdate' added once, parameters named with -d dropped,
+# and parameters given as arguments added (replacing any of the same name).
+pk_kexec_next()
+{
+	local drop=" " cmdline= arg name given next=$((PK_STAGE + 1))
+
+	while [ "${1:-}" = -d ]; do
+		drop="$drop$2 "
+		shift 2
+	done
+
+	for arg in $(cat /proc/cmdline); do
+		name=${arg%%=*}
+		case "$drop" in *" $name "*) continue ;; esac
+		for given in "$@"; do
+			[ "${given%%=*}" = "$name" ] && continue 2
+		done
+		[ "$name" = pkt.stage ] && arg="pkt.stage=$next"
+		cmdline="$cmdline $arg"
+	done
+	case "$cmdline " in *" liveupdate "*) ;; *) cmdline="$cmdline liveupdate" ;; esac
+	cmdline="${cmdline# } $*"
+
+	sync
+	pk_repack /tmp/next.cpio || { pk_not_ok "pack the next initrd"; return 1; }
+	kexec -l /kernel --initrd=/tmp/next.cpio --command-line="${cmdline% }" || {
+		pk_not_ok "stage $PK_STAGE: kexec -l"
+		return 1
+	}
+	echo "# pkt: kexec into stage $next: ${cmdline% }"
+	kexec -e -x
+	pk_not_ok "stage $PK_STAGE: kexec -e returned"
+	return 1
+}
