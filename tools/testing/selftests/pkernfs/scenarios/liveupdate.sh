@@ -1,0 +1,36 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# liveupdate: three chained live updates.  pkernfs_lu fills pkernfs with
+# seeded data in stage 1; stages 2 and 3 verify what the previous stage left
+# and change it; stage 4 only verifies.  Every stage checks the kernel log.
+# The seed is kept in the root filesystem, which travels in the next initrd.
+
+. /scenarios/lib.sh
+
+LAST_STAGE=4
+
+pk_require_fs
+
+if [ "$PK_STAGE" -eq 1 ]; then
+	seed=$(pk_cmdline_arg pkt.seed) ||
+		seed=$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')
+	echo "$seed" >"$PK_STATE/seed"
+fi
+seed=$(cat "$PK_STATE/seed")
+pk_log "seed $seed (rerun with: vmtest.sh -s liveupdate -a pkt.seed=$seed)"
+
+pk_check "stage $PK_STAGE: mount" pk_mount
+if [ "$PK_STAGE" -lt "$LAST_STAGE" ]; then
+	# pkernfs_lu leaves a process holding an unlinked file open, so the
+	# kexec happens with pkernfs mounted and busy, as on a real host.
+	PKERNFS_LU_STAGE=$PK_STAGE PKERNFS_LU_SEED=$seed pk_run pkernfs_lu
+	pk_dmesg_check
+	pk_kexec_next
+else
+	PKERNFS_LU_STAGE=$PK_STAGE PKERNFS_LU_SEED=$seed PKERNFS_LU_FINAL=1 \
+		pk_run pkernfs_lu
+	pk_check "stage $PK_STAGE: umount" umount "$PK_MNT"
+	pk_dmesg_check
+fi
+pk_done
