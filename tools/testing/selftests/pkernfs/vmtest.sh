@@ -1,0 +1,240 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Run the pkernfs scenarios, each in its own QEMU boot, and report KTAP.
+#
+# A scenario is scenarios/NAME.sh (plus an optional NAME.boot holding its
+# memmap=/pkernfs= arguments).  It may span several kernels, kexecing from
+# one stage to the next within one QEMU run.  The guest writes TAP to ttyS1;
+# this script renumbers it into one subtest per scenario and adds three
+# host-side checks: QEMU finished in time, the last stage printed the
+# '# pkt: scenario done' sentinel, and the kernel console log (all boots)
+# shows no warning, oops, lockdep or KASAN splat.
+#
+# The last line counts every test case: '<N> passed, <N> failed'.
+
+set -ue
+
+test_dir=$(realpath "$(dirname "$0")")
+kernel_dir=$(realpath "$test_dir/../../../..")
+build_dir=${PKT_BUILD_DIR:-$kernel_dir/build}
+qemu_run=${PKT_QEMU_RUN:-$kernel_dir/scripts/qemu-run.sh}
+
+SENTINEL='# pkt: scenario done'
+SPLAT='WARNING:|BUG:|Oops|Kernel panic|general protection fault|Call Trace|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|turning off the locking correctness validator|KASAN|UBSAN'
+
+scenarios=
+keep=0
+verbose=0
+timeout=300
+extra=
+workdir=
+total_pass=0
+total_fail=0
+total_skip=0
+
+usage()
+{
+	cat <<EOF
+Usage: $0 [-h] [-k] [-v] [-s scenario]... [-t seconds] [-a args]
+
+Boot the pkernfs test kernel (build/bzImage, build/initramfs.cpio; see
+'make initramfs') once per scenario and report the results as KTAP.
+
+	-s	run this scenario (repeatable; default: all of them)
+	-k	keep the logs in build/vm/SCENARIO/ (default: a temporary directory)
+	-v	verbose: keep the harness' RUN/OK lines, print every console log
+	-t	timeout of one scenario's QEMU run, in seconds (default: $timeout)
+	-a	extra kernel command line arguments (e.g. pkt.seed=42)
+	-h	this help
+
+Scenarios: $(all_scenarios | tr '\n' ' ')
+EOF
+}
+
+all_scenarios()
+{
+	local f
+
+	for f in "$test_dir"/scenarios/*.sh; do
+		f=${f##*/}
+		[ "$f" = lib.sh ] || echo "${f%.sh}"
+	done
+}
+
+cleanup()
+{
+	if [ "$keep" -eq 0 ] && [ -n "$workdir" ]; then
+		rm -rf "$workdir"
+	fi
+}
+
+# skip_all REASON: a missing prerequisite is a skip, not a failure.
+skip_all()
+{
+	echo "1..0 # SKIP $*"
+	echo "0 passed, 0 failed"
+	exit 4
+}
+
+check_prereqs()
+{
+	local helpers f
+
+	for helpers in "$test_dir/../kselftest/ktap_helpers.sh" \
+		       "$build_dir/linux/tools/testing/selftests/kselftest/ktap_helpers.sh"; do
+		[ -f "$helpers" ] && break
+	done
+	[ -f "$helpers" ] || skip_all "kselftest/ktap_helpers.sh not found"
+	# shellcheck source=../kselftest/ktap_helpers.sh
+	. "$helpers"
+
+	command -v qemu-system-x86_64 >/dev/null ||
+		skip_all "qemu-system-x86_64 not installed"
+	command -v timeout >/dev/null || skip_all "timeout not installed"
+	[ -x "$qemu_run" ] || skip_all "$qemu_run not found"
+	for f in bzImage initramfs.cpio; do
+		[ -f "$build_dir/$f" ] ||
+			skip_all "no $build_dir/$f: run 'make initramfs'"
+	done
+}
+
+# host_checks DIR RC: the host's verdict on one QEMU run, as TAP lines.
+host_checks()
+{
+	local dir=$1 rc=$2 splat
+
+	if [ "$rc" -eq 124 ]; then
+		echo "not ok - host: QEMU finished within ${timeout}s"
+	else
+		echo "ok - host: QEMU finished within ${timeout}s"
+	fi
+
+	if grep -qxF "$SENTINEL" "$dir/output.txt"; then
+		echo "ok - host: scenario ran to the end"
+	else
+		echo "not ok - host: scenario ran to the end (no '$SENTINEL')"
+	fi
+
+	if splat=$(tr -d '\r' <"$dir/console.log" | grep -aE "$SPLAT"); then
+		echo "not ok - host: console log is clean"
+		echo "$splat" | head -n 20 | sed 's/^/# /'
+	else
+		echo "ok - host: console log is clean"
+	fi
+}
+
+# renumber: number the TAP results of all stages and of the host checks as
+# one list; other lines become diagnostics, except kselftest_harness's
+# per-test RUN/OK/SKIP chatter unless -v.  Prints 'PASS FAIL SKIP' last.
+renumber()
+{
+	awk -v verbose="$verbose" '
+	!verbose && /^#  +(RUN|OK|SKIP) / { next }
+	/^(not )?ok / {
+		bad = ($0 ~ /^not ok /)
+		sub(/^(not )?ok +[0-9]* */, "")
+		n++
+		if (bad) {
+			fail++
+			print "not ok " n " " $0
+		} else {
+			if ($0 ~ /# *[Ss][Kk][Ii][Pp]/)
+				skip++
+			else
+				pass++
+			print "ok " n " " $0
+		}
+		next
+	}
+	/^Bail out!/ { n++; fail++; print "not ok " n " " $0; next }
+	/^(K?TAP version |1\.\.[0-9])/ || /^[ \t]*$/ { next }
+	/^#/ { print; next }
+	{ print "# " $0 }
+	END { print pass + 0, fail + 0, skip + 0 }
+	'
+}
+
+# run_scenario NAME: boot NAME, then print its subtest and its result line.
+run_scenario()
+{
+	local name=$1 dir="$workdir/$1" rc results pass fail skip guest_pass
+
+	"$qemu_run" -t "$timeout" -o "$dir" ${extra:+-a "$extra"} "$name" 2>&1 |
+		sed 's/^ */# /'
+	rc=${PIPESTATUS[0]}
+
+	tr -d '\r' <"$dir/output.log" >"$dir/output.txt"
+	results=$({ cat "$dir/output.txt"; host_checks "$dir" "$rc"; } | renumber)
+	read -r pass fail skip <<<"$(echo "$results" | tail -n 1)"
+	total_pass=$((total_pass + pass))
+	total_fail=$((total_fail + fail))
+	total_skip=$((total_skip + skip))
+
+	echo "    KTAP version 1"
+	echo "    # Subtest: $name"
+	echo "    1..$((pass + fail + skip))"
+	echo "$results" | sed '$d; s/^/    /'
+
+	guest_pass=$(grep -E '^ok ' "$dir/output.txt" | grep -vciE '# *skip' || true)
+	if [ "$fail" -gt 0 ]; then
+		ktap_test_fail "$name"
+	elif [ "$guest_pass" -eq 0 ] && [ "$skip" -gt 0 ]; then
+		ktap_test_skip "$name"
+	else
+		ktap_test_pass "$name"
+	fi
+
+	if [ "$fail" -gt 0 ]; then
+		echo "# $name: tail of the console log:"
+		tr -d '\r' <"$dir/console.log" | tail -n 40 | sed 's/^/# /'
+	elif [ "$verbose" -eq 1 ]; then
+		tr -d '\r' <"$dir/console.log" | sed 's/^/# /'
+	fi
+}
+
+main()
+{
+	local opt name
+
+	while getopts 'hkvs:t:a:' opt; do
+		case $opt in
+		s) scenarios="$scenarios $OPTARG" ;;
+		k) keep=1 ;;
+		v) verbose=1 ;;
+		t) timeout=$OPTARG ;;
+		a) extra=$OPTARG ;;
+		h) usage; exit 0 ;;
+		*) usage >&2; exit 1 ;;
+		esac
+	done
+	scenarios=${scenarios:-$(all_scenarios)}
+	for name in $scenarios; do
+		if [ ! -f "$test_dir/scenarios/$name.sh" ]; then
+			echo "$0: no scenario '$name'" >&2
+			exit 1
+		fi
+	done
+
+	check_prereqs
+
+	trap cleanup EXIT
+	if [ "$keep" -eq 1 ]; then
+		workdir="$build_dir/vm"
+		mkdir -p "$workdir"
+	else
+		workdir=$(mktemp -d -t pkernfs-vmtest.XXXXXX)
+	fi
+
+	ktap_print_header
+	ktap_set_plan "$(echo "$scenarios" | wc -w)"
+	for name in $scenarios; do
+		run_scenario "$name"
+	done
+
+	echo "# Totals: pass:$total_pass fail:$total_fail xfail:0 xpass:0 skip:$total_skip error:0"
+	echo "$total_pass passed, $total_fail failed"
+	[ "$total_fail" -eq 0 ] || exit "$KSFT_FAIL"
+}
+
+main "$@"
