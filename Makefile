@@ -1,0 +1,56 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Build, boot and test pkernfs under QEMU.  'make help' lists the targets.
+# Everything generated goes to build/: the kernel tree (build/linux), the
+# images, the logs and ccache's cache.
+
+SHELL := /bin/bash
+S := scripts
+VMTEST := tools/testing/selftests/pkernfs/vmtest.sh
+
+# Extra arguments for vmtest.sh, e.g. make check VMTEST_ARGS='-s badsb -k'
+VMTEST_ARGS ?=
+
+.PHONY: help deps tree kernel selftests initramfs demo check lint clean distclean
+
+help:
+	@echo 'Targets:'
+	@echo '  make demo       build, boot, write files to pkernfs, live update, show they survived'
+	@echo '  make check      build, then run every test scenario under QEMU (KTAP)'
+	@echo '  make kernel     install packages, prepare build/linux, build build/bzImage'
+	@echo '  make initramfs  also build the selftests and build/initramfs.cpio'
+	@echo '  make lint       checkpatch --strict on fs/pkernfs and patches/'
+	@echo '  make clean      remove the images, selftests and VM logs'
+	@echo '  make distclean  remove build/ entirely (the next build starts cold)'
+
+deps:
+	@$(S)/deps.sh
+
+tree: deps
+	@$(S)/prepare-tree.sh
+
+kernel: tree
+	@$(S)/build-kernel.sh
+
+selftests: kernel
+	@$(S)/build-selftests.sh
+
+initramfs: selftests
+	@$(S)/mkinitramfs.sh
+
+demo: initramfs
+	@$(S)/qemu-run.sh -f -t 300 demo
+
+# .ci/run does the same without make, to end on the summary line.
+check: initramfs
+	@$(VMTEST) $(VMTEST_ARGS)
+
+lint: tree
+	@$(S)/lint.sh
+
+clean:
+	rm -rf build/bzImage build/initramfs.cpio build/initramfs.list \
+		build/selftests build/vm build/logs
+
+distclean:
+	rm -rf build
