@@ -5,7 +5,8 @@
 #  1. unpack /usr/src/linux-source-6.12.tar.xz, only if build/linux is absent;
 #  2. overlay the new files this repository owns, copying only the files that
 #     changed so that unchanged files keep their mtime and rebuilds stay
-#     incremental, and deleting files that were removed here;
+#     incremental (a changed file gets the current time, never an older
+#     one than its object), and deleting files that were removed here;
 #  3. apply patches/ (a 'git format-patch' series, ordered by patches/series
 #     if present, else by name).  The applied series is kept in
 #     build/applied/; when patches/ changes, only the patches from the first
@@ -59,7 +60,7 @@ overlay()
 	while read -r f; do
 		cmp -s "$repo/$f" "$ksrc/$f" && continue
 		mkdir -p "$(dirname "$ksrc/$f")"
-		cp -p "$repo/$f" "$ksrc/$f"
+		cp --preserve=mode "$repo/$f" "$ksrc/$f"
 		n=$((n + 1))
 	done <"$new"
 
