@@ -20,7 +20,7 @@ base_args="console=ttyS0 panic=-1 oops=panic panic_on_warn=1 nopat"
 usage()
 {
 	cat <<EOT
-Usage: $0 [-f] [-t SECONDS] [-o DIR] [-a ARGS] SCENARIO
+Usage: $0 [-f] [-t SECONDS] [-o DIR] [-a ARGS] [-m MEM] [-c CPU] SCENARIO
 
 Boot the pkernfs test kernel and run scenario SCENARIO.
 
@@ -28,14 +28,28 @@ Boot the pkernfs test kernel and run scenario SCENARIO.
 	-t	timeout for the whole run (default: 300)
 	-o	directory for console.log and output.log (default: build/vm/SCENARIO)
 	-a	extra kernel command line arguments
+	-m	guest memory (default: 2G)
+	-c	QEMU -cpu model and features (default: max)
 EOT
+}
+
+# scenario_file NAME.EXT: the file of a scenario, in scenarios/ or, for the
+# benchmark that vmtest.sh must not run, in bench/.
+scenario_file()
+{
+	if [ -f "$test_dir/bench/$1" ]; then
+		echo "$test_dir/bench/$1"
+	else
+		echo "$test_dir/scenarios/$1"
+	fi
 }
 
 # scenario_args NAME: the region arguments for scenario NAME.
 scenario_args()
 {
-	local boot="$test_dir/scenarios/$1.boot"
+	local boot
 
+	boot=$(scenario_file "$1.boot")
 	if [ -f "$boot" ]; then
 		sed -e 's/#.*//' "$boot" | tr -s ' \n' '  ' | sed 's/^ *//; s/ *$//'
 	else
@@ -53,13 +67,16 @@ qemu_accel()
 main()
 {
 	local follow=0 timeout=300 dir= extra= scenario cmdline pid rc=0 start opt boots
+	local mem=2G cpu=max
 
-	while getopts 'hft:o:a:' opt; do
+	while getopts 'hft:o:a:m:c:' opt; do
 		case $opt in
 		f) follow=1 ;;
 		t) timeout=$OPTARG ;;
 		o) dir=$OPTARG ;;
 		a) extra=$OPTARG ;;
+		m) mem=$OPTARG ;;
+		c) cpu=$OPTARG ;;
 		h) usage; exit 0 ;;
 		*) usage >&2; exit 1 ;;
 		esac
@@ -69,7 +86,7 @@ main()
 	scenario=$1
 	dir=${dir:-$build/vm/$scenario}
 
-	[ -f "$test_dir/scenarios/$scenario.sh" ] ||
+	[ -f "$(scenario_file "$scenario.sh")" ] ||
 		die "no scenario $scenario in ${test_dir#"$repo/"}/scenarios"
 	[ -f "$build/bzImage" ] && [ -f "$build/initramfs.cpio" ] ||
 		die "build/bzImage or build/initramfs.cpio missing: make initramfs"
@@ -86,7 +103,7 @@ main()
 	start=$SECONDS
 	timeout -k 10 "$timeout" qemu-system-x86_64 \
 		-machine q35,kernel-irqchip=split -accel "$(qemu_accel)" \
-		-cpu max -smp 2 -m 2G \
+		-cpu "$cpu" -smp 2 -m "$mem" \
 		-device intel-iommu,intremap=on -device edu \
 		-nographic -no-reboot -nodefaults -monitor none \
 		-serial "file:$dir/console.log" -serial "file:$dir/output.log" \
