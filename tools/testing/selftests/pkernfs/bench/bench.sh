@@ -1,0 +1,197 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# bench: the guest side of 'make bench' (scripts/bench.sh), one QEMU run.
+#
+# Stage 1 measures, side by side and PKB_REPS times each, interleaved:
+# first touch of a 1G mapping on pkernfs, tmpfs (huge=never) and hugetlbfs;
+# pkernfs mount time with 10, 1000 and 4095 files; region use for 1 file of
+# 1G and 1000 files of 4K; create/stat/unlink of 4000 files (the most
+# pkernfs has inodes for) against tmpfs.
+#
+# The later stages measure the live-update blackout, from the TSC (constant
+# with -cpu max,+invtsc, and not reset by kexec): a stamp just before the
+# kexec system call, another once the next kernel's /init has mounted
+# pkernfs and checked every file's size.  The stages run in cycles of
+#
+#   pk --16M--> pk --1G--> pk --x--> plain --plain--> plain --x--> pk
+#
+# where "pk" kernels have pkernfs= and "plain" ones only memmap= (the same
+# memory map, no pkernfs), so each cycle gives one sample of a kexec with
+# 16M and with 1G in pkernfs, and one of a plain kexec between two kernels
+# without it.  Transitions marked x mix the two and are not measured.
+#
+# Output lines are "sample ...", "stamp ..." and "info ..." (see
+# pkbench.c) plus TAP for the sanity checks.
+
+. /scenarios/lib.sh
+
+PKB=$PK_BIN/pkbench
+PKB_REPS=$(pk_cmdline_arg pkt.reps) || PKB_REPS=5
+PLAN=$PK_STATE/bench.plan
+MANIFEST=$PK_STATE/bench.manifest
+TMPFS=/mnt/tmpfs
+HUGE=/mnt/huge
+
+# pk_kexec_next ends in 'kexec -e'; let pkbench stamp the TSC and make the
+# kexec system call itself.
+kexec()
+{
+	if [ "$1" = -e ]; then
+		"$PKB" kexec "$(cat "$PK_STATE/bench.label")"
+	else
+		command kexec "$@"
+	fi
+}
+
+info()
+{
+	echo "info $*"
+}
+
+machine_info()
+{
+	info kernel "$(uname -r)"
+	info vcpus "$(nproc)"
+	info mem_kib "$(awk '/^MemTotal:/ { print $2 }' /proc/meminfo)"
+	info cpu "$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)"
+	info thp "$(cat /sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null)"
+	info region "$(pk_cmdline_arg pkernfs)"
+	info reps "$PKB_REPS"
+	"$PKB" tsc-hz
+}
+
+bench_touch()
+{
+	local r fs
+
+	for r in $(seq "$PKB_REPS"); do
+		for fs in pkernfs:$PK_MNT tmpfs:$TMPFS hugetlbfs:$HUGE; do
+			"$PKB" touch "${fs%%:*}" "${fs#*:}" 1G ||
+				pk_not_ok "first touch on ${fs%%:*}"
+		done
+	done
+}
+
+bench_mount()
+{
+	local n
+
+	for n in 10 1000 4095; do
+		"$PKB" mount "$n" "$PK_MNT" "$n" "$PKB_REPS" ||
+			pk_not_ok "mount with $n files"
+	done
+}
+
+bench_meta()
+{
+	"$PKB" meta 1x1G "$PK_MNT" 1 1G || pk_not_ok "region use, 1 file of 1G"
+	"$PKB" meta 1000x4K "$PK_MNT" 1000 4K ||
+		pk_not_ok "region use, 1000 files of 4K"
+}
+
+bench_dirops()
+{
+	local r
+
+	mkdir -p "$PK_MNT/d" "$TMPFS/d"
+	for r in $(seq "$PKB_REPS"); do
+		"$PKB" dirops pkernfs "$PK_MNT/d" 4000 || pk_not_ok "dirops pkernfs"
+		"$PKB" dirops tmpfs "$TMPFS/d" 4000 || pk_not_ok "dirops tmpfs"
+	done
+	rmdir "$PK_MNT/d" "$TMPFS/d"
+}
+
+# set_data SIZE: pkernfs (mounted) holds one file of SIZE, as MANIFEST says.
+set_data()
+{
+	"$PKB" size "$PK_MNT/vm-ram" "$1" || pk_not_ok "resize vm-ram to $1"
+	echo "$(pk_bytes "$1") vm-ram" >"$MANIFEST"
+}
+
+# The kernels after stage 1, one line each: its kind, and the data a pk
+# kernel leaves in pkernfs before a kexec into it from another pk kernel.
+write_plan()
+{
+	local c
+
+	for c in $(seq "$PKB_REPS"); do
+		echo "pk 16M"
+		echo "pk 1G"
+		echo "plain -"
+		echo "plain -"
+		[ "$c" -lt "$PKB_REPS" ] && echo "pk -"
+	done >"$PLAN"
+}
+
+stage1()
+{
+	machine_info
+	echo 520 >/proc/sys/vm/nr_hugepages
+	info hugepages "$(cat /proc/sys/vm/nr_hugepages)"
+	mkdir -p "$TMPFS" "$HUGE"
+	pk_check "mount pkernfs" pk_mount || return 1
+	mount -t tmpfs -o huge=never,size=2G none "$TMPFS"
+	mount -t hugetlbfs -o pagesize=2M none "$HUGE"
+
+	bench_touch
+	bench_mount
+	bench_meta
+	bench_dirops
+	umount "$TMPFS" "$HUGE"
+	echo 0 >/proc/sys/vm/nr_hugepages
+
+	pk_cmdline_arg pkernfs >"$PK_STATE/bench.region"
+	write_plan
+	leave pk
+}
+
+# leave KIND: kexec into the next kernel of the plan, from a KIND kernel.
+leave()
+{
+	local next data label region
+
+	read -r next data <"$PLAN" || {
+		[ "$1" = pk ] && umount "$PK_MNT"
+		pk_dmesg_check
+		pk_done
+	}
+	sed -i 1d "$PLAN"
+	label=x
+	if [ "$1" = pk ] && [ "$next" = pk ]; then
+		set_data "$data"
+		label=$data
+	fi
+	[ "$1" = plain ] && [ "$next" = plain ] && label=plain
+	[ "$1" = pk ] && umount "$PK_MNT"
+	echo "$label" >"$PK_STATE/bench.label"
+	region=$(cat "$PK_STATE/bench.region")
+	if [ "$next" = pk ]; then
+		pk_kexec_next "pkernfs=$region"
+	else
+		pk_kexec_next -d pkernfs
+	fi
+}
+
+# A later stage: stamp the arrival, then go on with the plan.
+stage_next()
+{
+	local label kind=plain
+
+	label=$(cat "$PK_STATE/bench.label")
+	pk_cmdline_arg pkernfs >/dev/null && kind=pk
+	if [ "$kind" = pk ]; then
+		"$PKB" arrive "$label" "$PK_MNT" "$MANIFEST"
+	else
+		"$PKB" arrive "$label" - -
+	fi
+	leave "$kind"
+}
+
+pk_require_fs
+if [ "$PK_STAGE" -eq 1 ]; then
+	stage1
+else
+	stage_next
+fi
+pk_done

@@ -1,0 +1,404 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * pkbench - the guest side of 'make bench' (scripts/bench.sh).
+ *
+ * Each subcommand measures one thing, once per repetition, and prints one
+ * line per sample on stdout; the host reduces them to medians and ratios:
+ *
+ *   sample FIGURE VARIANT METRIC VALUE
+ *   stamp  EVENT LABEL TSC
+ *
+ * Subcommands:
+ *
+ *   touch VARIANT DIR SIZE        first touch: ftruncate a new file in DIR to
+ *                                 SIZE, map it and write one byte per 4 KiB
+ *   mount VARIANT MNT N REPS      mount(2) time of pkernfs on MNT holding N
+ *                                 empty files, and mount + stat of all of them
+ *   meta VARIANT DIR N SIZE       region bytes used for N files of SIZE
+ *   dirops VARIANT DIR N          create, stat and unlink of N files in DIR
+ *   size FILE SIZE                create FILE if needed and ftruncate it
+ *   tsc-hz                        TSC frequency, against CLOCK_MONOTONIC_RAW
+ *   kexec LABEL                   stamp the TSC, then kexec the loaded kernel
+ *   arrive LABEL MNT MANIFEST     stamp the TSC, mount pkernfs on MNT and
+ *                                 check the "SIZE PATH" lines of MANIFEST
+ *                                 against stat(), stamp again; MNT "-" only
+ *                                 stamps; also prints CLOCK_BOOTTIME
+ *                                 at the first stamp
+ *
+ * SIZE takes a K, M or G suffix.  Times are in microseconds.  The TSC
+ * survives kexec, so a kexec stamp in one kernel and an arrive stamp in the
+ * next give the live-update blackout.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <linux/reboot.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/reboot.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#define PAGE_BYTES	4096UL
+
+static void __attribute__((noreturn)) die(const char *what)
+{
+	fprintf(stderr, "pkbench: %s: %s\n", what, strerror(errno));
+	exit(2);
+}
+
+static void __attribute__((noreturn)) usage(void)
+{
+	fprintf(stderr,
+		"usage: pkbench touch VARIANT DIR SIZE\n"
+		"       pkbench mount VARIANT MNT N REPS\n"
+		"       pkbench meta VARIANT DIR N SIZE\n"
+		"       pkbench dirops VARIANT DIR N\n"
+		"       pkbench size FILE SIZE\n"
+		"       pkbench tsc-hz\n"
+		"       pkbench kexec LABEL\n"
+		"       pkbench arrive LABEL MNT|- MANIFEST\n");
+	exit(2);
+}
+
+static uint64_t parse_size(const char *s)
+{
+	char *end;
+	uint64_t n = strtoull(s, &end, 0);
+
+	switch (*end) {
+	case 'k': case 'K':
+		return n << 10;
+	case 'm': case 'M':
+		return n << 20;
+	case 'g': case 'G':
+		return n << 30;
+	case '\0':
+		return n;
+	}
+	usage();
+}
+
+static uint64_t now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000ULL + ts.tv_nsec / 1000;
+}
+
+static uint64_t rdtsc(void)
+{
+	uint32_t lo, hi;
+
+	__asm__ __volatile__("rdtsc" : "=a" (lo), "=d" (hi));
+	return (uint64_t)hi << 32 | lo;
+}
+
+static long faults(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return ru.ru_minflt + ru.ru_majflt;
+}
+
+static void sample(const char *fig, const char *variant, const char *metric,
+		   uint64_t value)
+{
+	printf("sample %s %s %s %" PRIu64 "\n", fig, variant, metric, value);
+}
+
+static int cmd_touch(char **argv)
+{
+	const char *variant = argv[0];
+	uint64_t size = parse_size(argv[2]), t0, t1, t2, off;
+	volatile char *p;
+	char path[4096];
+	long f0, f1;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/pkbench-touch", argv[1]);
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	if (fd < 0)
+		die(path);
+	t0 = now_us();
+	if (ftruncate(fd, size))
+		die("ftruncate");
+	t1 = now_us();
+	f0 = faults();
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		die("mmap");
+	for (off = 0; off < size; off += PAGE_BYTES)
+		p[off] = 1;
+	t2 = now_us();
+	f1 = faults();
+	munmap((void *)p, size);
+	close(fd);
+	if (unlink(path))
+		die("unlink");
+	sample("touch", variant, "alloc_us", t1 - t0);
+	sample("touch", variant, "time_us", t2 - t1);
+	sample("touch", variant, "faults", f1 - f0);
+	return 0;
+}
+
+/* Create or remove DIR/fNNNNN for n in [0, nr); -1 on the first failure. */
+static int make_files(const char *dir, unsigned int nr, uint64_t size)
+{
+	static char buf[65536];
+	char path[4096];
+	unsigned int i;
+	uint64_t left;
+	ssize_t n;
+	int fd;
+
+	memset(buf, 0x5a, sizeof(buf));
+	for (i = 0; i < nr; i++) {
+		snprintf(path, sizeof(path), "%s/f%05u", dir, i);
+		fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644);
+		if (fd < 0)
+			return -1;
+		for (left = size; left; left -= n) {
+			n = write(fd, buf, left < sizeof(buf) ? left : sizeof(buf));
+			if (n <= 0)
+				return -1;
+		}
+		close(fd);
+	}
+	return 0;
+}
+
+static int stat_files(const char *dir, unsigned int nr, uint64_t *bytes,
+		      uint64_t *alloc)
+{
+	char path[4096];
+	unsigned int i;
+	struct stat st;
+
+	for (i = 0; i < nr; i++) {
+		snprintf(path, sizeof(path), "%s/f%05u", dir, i);
+		if (stat(path, &st))
+			return -1;
+		if (bytes)
+			*bytes += st.st_size;
+		if (alloc)
+			*alloc += (uint64_t)st.st_blocks * 512;
+	}
+	return 0;
+}
+
+static int remove_files(const char *dir, unsigned int nr)
+{
+	char path[4096];
+	unsigned int i;
+
+	for (i = 0; i < nr; i++) {
+		snprintf(path, sizeof(path), "%s/f%05u", dir, i);
+		if (unlink(path))
+			return -1;
+	}
+	return 0;
+}
+
+static int cmd_mount(char **argv)
+{
+	const char *variant = argv[0], *mnt = argv[1];
+	unsigned int nr = atoi(argv[2]), reps = atoi(argv[3]), r;
+	uint64_t t0, t1, t2;
+
+	if (make_files(mnt, nr, 0))
+		die("create");
+	for (r = 0; r < reps; r++) {
+		if (umount(mnt))
+			die("umount");
+		sync();
+		t0 = now_us();
+		if (mount("none", mnt, "pkernfs", 0, NULL))
+			die("mount");
+		t1 = now_us();
+		if (stat_files(mnt, nr, NULL, NULL))
+			die("stat");
+		t2 = now_us();
+		sample("mount", variant, "mount_us", t1 - t0);
+		sample("mount", variant, "restore_us", t2 - t0);
+	}
+	if (remove_files(mnt, nr))
+		die("unlink");
+	return 0;
+}
+
+static int cmd_meta(char **argv)
+{
+	const char *variant = argv[0], *dir = argv[1];
+	unsigned int nr = atoi(argv[2]);
+	uint64_t size = parse_size(argv[3]), used0, used1, bytes = 0, alloc = 0;
+	struct statfs sf;
+
+	if (statfs(dir, &sf))
+		die("statfs");
+	used0 = (uint64_t)(sf.f_blocks - sf.f_bfree) * sf.f_bsize;
+	if (make_files(dir, nr, size))
+		die("create");
+	if (statfs(dir, &sf))
+		die("statfs");
+	used1 = (uint64_t)(sf.f_blocks - sf.f_bfree) * sf.f_bsize;
+	if (stat_files(dir, nr, &bytes, &alloc))
+		die("stat");
+	if (remove_files(dir, nr))
+		die("unlink");
+	/* used1 counts the fixed metadata too, used0 is what was there. */
+	sample("meta", variant, "empty_bytes", used0);
+	sample("meta", variant, "used_bytes", used1);
+	sample("meta", variant, "data_bytes", bytes);
+	sample("meta", variant, "alloc_bytes", alloc);
+	sample("meta", variant, "block_bytes", sf.f_bsize);
+	return 0;
+}
+
+static int cmd_dirops(char **argv)
+{
+	const char *variant = argv[0], *dir = argv[1];
+	unsigned int nr = atoi(argv[2]);
+	uint64_t t0, t1, t2, t3;
+
+	t0 = now_us();
+	if (make_files(dir, nr, 0))
+		die("create");
+	t1 = now_us();
+	if (stat_files(dir, nr, NULL, NULL))
+		die("stat");
+	t2 = now_us();
+	if (remove_files(dir, nr))
+		die("unlink");
+	t3 = now_us();
+	sample("dirops", variant, "create_us", t1 - t0);
+	sample("dirops", variant, "stat_us", t2 - t1);
+	sample("dirops", variant, "unlink_us", t3 - t2);
+	return 0;
+}
+
+static int cmd_size(char **argv)
+{
+	int fd = open(argv[0], O_WRONLY | O_CREAT, 0644);
+
+	if (fd < 0)
+		die(argv[0]);
+	if (ftruncate(fd, parse_size(argv[1])))
+		die("ftruncate");
+	return close(fd);
+}
+
+static int cmd_tsc_hz(void)
+{
+	struct timespec ts0, ts1, delay = { .tv_nsec = 500000000 };
+	uint64_t c0, c1, ns;
+
+	clock_gettime(CLOCK_MONOTONIC_RAW, &ts0);
+	c0 = rdtsc();
+	nanosleep(&delay, NULL);
+	clock_gettime(CLOCK_MONOTONIC_RAW, &ts1);
+	c1 = rdtsc();
+	ns = (ts1.tv_sec - ts0.tv_sec) * 1000000000ULL + ts1.tv_nsec -
+	     ts0.tv_nsec;
+	printf("info tsc_hz %" PRIu64 "\n",
+	       (uint64_t)((c1 - c0) * 1000000000ULL / ns));
+	return 0;
+}
+
+static int cmd_kexec(char **argv)
+{
+	uint64_t tsc = rdtsc();
+
+	/* The serial line must have sent the stamp before the kernel goes. */
+	printf("stamp kexec %s %" PRIu64 "\n", argv[0], tsc);
+	fflush(stdout);
+	tcdrain(STDOUT_FILENO);
+	reboot(LINUX_REBOOT_CMD_KEXEC);
+	die("reboot(LINUX_REBOOT_CMD_KEXEC)");
+}
+
+/* Check every "SIZE PATH" line of @manifest against stat() under @mnt. */
+static int verify(const char *mnt, const char *manifest)
+{
+	char line[4096], path[8192], name[4096];
+	unsigned long long size;
+	struct stat st;
+	int bad = 0;
+	FILE *f;
+
+	f = fopen(manifest, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%llu %4095s", &size, name) != 2)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", mnt, name);
+		if (stat(path, &st) || !S_ISREG(st.st_mode) ||
+		    (unsigned long long)st.st_size != size)
+			bad++;
+	}
+	fclose(f);
+	return bad ? -1 : 0;
+}
+
+static int cmd_arrive(char **argv)
+{
+	const char *label = argv[0], *mnt = argv[1];
+	struct timespec boot;
+	uint64_t arrive, up;
+	int ok = 1;
+
+	arrive = rdtsc();
+	clock_gettime(CLOCK_BOOTTIME, &boot);
+	if (strcmp(mnt, "-")) {
+		if (mount("none", mnt, "pkernfs", 0, NULL))
+			ok = 0;
+		else if (verify(mnt, argv[2]))
+			ok = 0;
+	}
+	up = rdtsc();
+	printf("stamp arrive %s %" PRIu64 "\n", label, arrive);
+	printf("stamp up %s %" PRIu64 "\n", label, up);
+	/* How much of the blackout the new kernel's own clock saw. */
+	printf("stamp boottime_us %s %" PRIu64 "\n", label,
+	       (uint64_t)boot.tv_sec * 1000000 + boot.tv_nsec / 1000);
+	printf("%sok - blackout %s: mount and verify\n", ok ? "" : "not ", label);
+	return !ok;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct {
+		const char *name;
+		int nargs;
+		int (*fn)(char **argv);
+	} cmds[] = {
+		{ "touch", 3, cmd_touch },
+		{ "mount", 4, cmd_mount },
+		{ "meta", 4, cmd_meta },
+		{ "dirops", 3, cmd_dirops },
+		{ "size", 2, cmd_size },
+		{ "kexec", 1, cmd_kexec },
+		{ "arrive", 3, cmd_arrive },
+	};
+	unsigned int i;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc == 2 && !strcmp(argv[1], "tsc-hz"))
+		return cmd_tsc_hz();
+	for (i = 0; argc > 1 && i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		if (!strcmp(argv[1], cmds[i].name) && argc == cmds[i].nargs + 2)
+			return cmds[i].fn(argv + 2);
+	usage();
+}
