@@ -5,7 +5,8 @@
 # kselftest Makefile in build/linux (after 'make headers_install', for the
 # uapi headers).  Skipped, with a notice, until that Makefile exists.
 # Also builds pkernfs-fsck statically into build/guest-tools, for the guest
-# to check the live region through /dev/mem.
+# to check the live region through /dev/mem, and the benchmark helper
+# (selftests/pkernfs/bench/, for 'make bench') into build/selftests.
 
 set -eu
 
@@ -28,6 +29,8 @@ main()
 	run_long SELFTST "pkernfs-fsck (static)" "$build/logs/guest-tools.log" \
 		make -C "$repo/tools/pkernfs" O="$build/guest-tools" \
 		LDFLAGS=-static "$build/guest-tools/pkernfs-fsck"
+	run_long SELFTST "pkbench (static)" "$build/logs/bench.log" \
+		make -C "$dir/bench" OUTPUT="$build/selftests"
 }
 
 main "$@"

@@ -85,7 +85,9 @@ add_guest()
 	local f
 
 	add_file /init "$test_dir/guest/init"
-	for f in "$test_dir"/scenarios/*.sh; do
+	# bench/ holds the scenario of 'make bench', kept apart so that
+	# vmtest.sh does not run it.
+	for f in "$test_dir"/scenarios/*.sh "$test_dir"/bench/*.sh; do
 		add_file "/scenarios/${f##*/}" "$f"
 	done
 	add_file /kernel "$build/bzImage" 0644
