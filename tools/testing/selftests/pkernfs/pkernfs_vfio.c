@@ -1,0 +1,1282 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * pkernfs_vfio - a minimal "VMM" that keeps a passed-through PCI device
+ * doing DMA into pkernfs guest RAM across a live update (kexec).
+ *
+ * The device is QEMU's edu (PCI 1234:11e8, docs/specs/edu.txt), bound to
+ * vfio-pci, behind the emulated Intel IOMMU. Guest RAM is a pkernfs file,
+ * mmap'd MAP_SHARED and mapped for DMA with VFIO type1; the IOMMU page
+ * tables of its domain live in the pkernfs file iommu/dom-0, attached to
+ * the container with VFIO_CONTAINER_SET_PERSISTENT_PGTABLES before
+ * VFIO_SET_IOMMU.
+ *
+ *   pkernfs_vfio stage1 BDF [BDF2]
+ *	Create guest-ram and iommu/dom-0, set up the persistent container,
+ *	map guest RAM at IOVA_BASE, DMA a pattern RAM->edu->RAM and check it,
+ *	write a value into edu's liveness register, load pattern B into the
+ *	edu buffer and arm one last edu->RAM DMA. A child keeps every fd open
+ *	so that the domain is still live at the kexec; it starts the armed
+ *	DMA at once, or on SIGUSR1 with PKERNFS_VFIO_DEFER=1 (the scenario
+ *	sends it just before 'kexec -e', so the DMA lands while the kernels
+ *	switch). BDF2, another edu, does a DMA round trip through a normal,
+ *	non-persistent container that the child also keeps open.
+ *	What stage 2 needs goes to $PKERNFS_VFIO_STATE.
+ *
+ *   pkernfs_vfio stage2 BDF [BDF2]
+ *	On the 'liveupdate' boot: re-attach iommu/dom-0, MAP_DMA with
+ *	VFIO_DMA_MAP_FLAG_LIVE_UPDATE, check the PGD is the same physical
+ *	page, that the in-flight DMA landed, that bus mastering and edu's
+ *	registers survived, and DMA a new pattern both ways. Negative checks:
+ *	LIVE_UPDATE maps that do not match the persisted tables are refused,
+ *	iommu/ files cannot be read, written or mapped, files a live domain
+ *	uses cannot be unlinked or truncated, and BDF2, driven through sysfs
+ *	without any driver, cannot DMA into guest RAM.
+ *
+ *   PKERNFS_VFIO_NO_PERSIST=1 pkernfs_vfio stage1 BDF [BDF2]
+ *	The same VMM without persistence, for kernels that lack it: checks
+ *	that the persistence ioctl is refused, does the DMA checks and the
+ *	BDF2 checks (round trip, then no DMA through sysfs into guest RAM),
+ *	and unmaps and closes everything instead of holding it for a kexec.
+ *
+ * Environment:
+ *   PKERNFS_MNT		pkernfs mount point (default /mnt/pkernfs)
+ *   PKERNFS_VFIO_STATE	stage 1 -> stage 2 notes
+ *			(default /var/lib/pkt/pkernfs_vfio.state)
+ *   PKERNFS_VFIO_SEED	pattern seed for stage 1 (default: random)
+ *   PKERNFS_VFIO_DEFER	1: the held DMA starts on SIGUSR1 (see above)
+ *   PKERNFS_VFIO_NO_PERSIST	1: the non-persistent sequence
+ *
+ * Output is TAP; the exit status is the kselftest one.
+ */
+#define _GNU_SOURCE
+#include <inttypes.h>
+#include <limits.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include <linux/pci_regs.h>
+#include <linux/vfio.h>
+
+#include "../kselftest.h"
+#include "pkernfs_util.h"
+
+/* The uapi this test is written against, for headers that predate it. */
+#ifndef VFIO_CONTAINER_SET_PERSISTENT_PGTABLES
+struct vfio_set_persistent_pgtables {
+	__u32 argsz;
+	__u32 flags;
+	__s32 fd;	/* fd of an open pkernfs iommu/<name> file */
+};
+
+#define VFIO_CONTAINER_SET_PERSISTENT_PGTABLES	_IO(VFIO_TYPE, VFIO_BASE + 22)
+#endif
+#ifndef VFIO_DMA_MAP_FLAG_LIVE_UPDATE
+#define VFIO_DMA_MAP_FLAG_LIVE_UPDATE		(1 << 3)
+#endif
+
+/* QEMU's edu device. */
+#define EDU_VENDOR		0x1234
+#define EDU_DEVICE		0x11e8
+#define EDU_REG_IDENT		0x00
+#define EDU_IDENT		0x010000ed
+#define EDU_REG_LIVENESS	0x04
+#define EDU_REG_DMA_SRC		0x80
+#define EDU_REG_DMA_DST		0x88
+#define EDU_REG_DMA_CNT		0x90
+#define EDU_REG_DMA_CMD		0x98
+#define EDU_DMA_RUN		0x1
+#define EDU_DMA_TO_RAM		0x2
+#define EDU_BUF			0x40000	/* device address of its buffer */
+#define EDU_BUF_SIZE		4096
+/*
+ * Bytes per DMA: QEMU 7.2's edu refuses (with a hardware error that aborts
+ * QEMU) a transfer that ends exactly at the end of its buffer, so a DMA
+ * never covers the whole buffer.
+ */
+#define DMA_LEN			2048
+#define EDU_DMA_MASK		((1ULL << 28) - 1)
+#define EDU_DMA_TIMEOUT_MS	3000	/* a DMA takes ~100 ms of QEMU time */
+
+/* Guest RAM and where each check puts its bytes. */
+#define GUEST_RAM		"guest-ram"
+#define DOM_FILE		"iommu/dom-0"
+#define DOM_NAME		"dom-0"
+#define ROOT_PGTABLES		"iommu/root-pgtables"
+#define RAM_SIZE		(4ULL << 20)
+#define IOVA_BASE		0x100000ULL
+#define IOVA_UNMAPPED		0x800000ULL	/* never mapped */
+#define OFF_A			0x001000ULL	/* pattern A, RAM -> edu */
+#define OFF_A_BACK		0x201000ULL	/* pattern A, edu -> RAM */
+#define OFF_B_SRC		0x100000ULL	/* pattern B, RAM -> edu */
+#define OFF_B			0x300000ULL	/* pattern B, in flight at kexec */
+#define OFF_C			0x002000ULL	/* stage 2 pattern, RAM -> edu */
+#define OFF_C_BACK		0x302000ULL	/* stage 2 pattern, edu -> RAM */
+#define OFF_CANARY		0x3ff000ULL	/* what edu #2 must not reach */
+#define CANARY_LEN		256
+#define LIVENESS_VALUE		0x5a5a1234U
+
+#define PGD_PREFIX		"pkernfs: " DOM_FILE ": page tables at "
+
+#define DEFAULT_STATE		"/var/lib/pkt/pkernfs_vfio.state"
+#define STARTED_FILE		"/tmp/pkernfs_vfio.started"
+#define HOLDER_PID_FILE		"/tmp/pkernfs_vfio.pid"
+#define HOLD_SECS		600
+
+/* One edu, through VFIO (bar from the device fd) or through sysfs. */
+struct edu {
+	const char *bdf;
+	int group_fd;
+	int dev_fd;
+	int cfg_fd;		/* sysfs config when not through VFIO */
+	uint64_t cfg_off;	/* offset of the config region in dev_fd */
+	void *bar;		/* BAR0, mapped */
+	size_t bar_size;
+};
+
+/* One container with its guest memory. */
+struct vmm {
+	int container;
+	int ram_fd;
+	int dom_fd;
+	uint8_t *ram;
+	uint64_t ram_size;
+	struct edu edu;
+};
+
+struct state {
+	uint64_t seed;
+	char pgd[64];
+};
+
+static const char *mnt;
+static bool no_persist;
+
+/* seed + N: the pattern of each check. */
+enum { SEED_A, SEED_B, SEED_C, SEED_CANARY, SEED_POISON, SEED_EDU2 };
+
+static void sleep_ms(unsigned int ms)
+{
+	struct timespec ts = {
+		.tv_sec = ms / 1000,
+		.tv_nsec = (ms % 1000) * 1000000L,
+	};
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int pathat(char *buf, size_t len, const char *name)
+{
+	int n = snprintf(buf, len, "%s/%s", mnt, name);
+
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+/* The kernel log --------------------------------------------------------- */
+
+/*
+ * Return a copy of the text of the last record of this kernel's log that
+ * contains @needle, or NULL. /dev/kmsg gives every record still in the
+ * buffer, whatever its size, and does not need klogctl's buffer sizing.
+ */
+static char *kmsg_find(const char *needle)
+{
+	char rec[2048], *found = NULL, *text;
+	ssize_t n;
+	int fd;
+
+	fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK);
+	if (fd < 0)
+		return NULL;
+	for (;;) {
+		n = read(fd, rec, sizeof(rec) - 1);
+		if (n < 0) {
+			if (errno == EPIPE)	/* overwritten: go on */
+				continue;
+			break;
+		}
+		rec[n] = '\0';
+		text = strchr(rec, ';');
+		if (!text)
+			continue;
+		text++;
+		text[strcspn(text, "\n")] = '\0';
+		if (strstr(text, needle)) {
+			free(found);
+			found = strdup(text);
+		}
+	}
+	close(fd);
+	return found;
+}
+
+/* The physical address in the last "page tables at" line, or "". */
+static void kmsg_pgd(char *buf, size_t len)
+{
+	char *line = kmsg_find(PGD_PREFIX);
+
+	buf[0] = '\0';
+	if (!line)
+		return;
+	snprintf(buf, len, "%s", strstr(line, PGD_PREFIX) + strlen(PGD_PREFIX));
+	buf[strcspn(buf, " \t")] = '\0';
+	free(line);
+}
+
+/* The stage 1 -> stage 2 notes ------------------------------------------ */
+
+static const char *state_path(void)
+{
+	const char *p = getenv("PKERNFS_VFIO_STATE");
+
+	return p && *p ? p : DEFAULT_STATE;
+}
+
+static int state_save(const struct state *st)
+{
+	const char *path = state_path();
+	FILE *f = fopen(path, "w");
+
+	if (!f)
+		return -errno;
+	fprintf(f, "seed=%#" PRIx64 "\n", st->seed);
+	fprintf(f, "pgd=%s\n", st->pgd);
+	fprintf(f, "iova=%#llx\nram_size=%#llx\n", IOVA_BASE, RAM_SIZE);
+	fprintf(f, "off_a=%#llx\noff_a_back=%#llx\n", OFF_A, OFF_A_BACK);
+	fprintf(f, "off_b_src=%#llx\noff_b=%#llx\n", OFF_B_SRC, OFF_B);
+	fprintf(f, "liveness=%#x\n", LIVENESS_VALUE);
+	if (fclose(f))
+		return -errno;
+	return 0;
+}
+
+static int state_load(struct state *st)
+{
+	char line[256], val[128];
+	bool have_seed = false;
+	FILE *f;
+
+	memset(st, 0, sizeof(*st));
+	f = fopen(state_path(), "r");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "seed=%127s", val) == 1) {
+			st->seed = strtoull(val, NULL, 0);
+			have_seed = true;
+		}
+		sscanf(line, "pgd=%63s", st->pgd);
+	}
+	fclose(f);
+	return have_seed ? 0 : -ENODATA;
+}
+
+/* VFIO ------------------------------------------------------------------ */
+
+/* The IOMMU group number of PCI device @bdf, or -errno. */
+static int pci_iommu_group(const char *bdf)
+{
+	char path[PATH_MAX], link[PATH_MAX], *slash;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu_group", bdf);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n < 0)
+		return -errno;
+	link[n] = '\0';
+	slash = strrchr(link, '/');
+	return atoi(slash ? slash + 1 : link);
+}
+
+static int container_open(void)
+{
+	int fd, ret;
+
+	fd = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ret = ioctl(fd, VFIO_GET_API_VERSION);
+	if (ret != VFIO_API_VERSION) {
+		ksft_print_msg("VFIO API version %d, want %d\n", ret,
+			       VFIO_API_VERSION);
+		close(fd);
+		return -EPROTO;
+	}
+	if (ioctl(fd, VFIO_CHECK_EXTENSION, VFIO_TYPE1v2_IOMMU) <= 0) {
+		ksft_print_msg("VFIO has no type1v2 IOMMU\n");
+		close(fd);
+		return -EOPNOTSUPP;
+	}
+	return fd;
+}
+
+/* Open the group of @e->bdf and put it in @container. */
+static int group_attach(struct edu *e, int container)
+{
+	struct vfio_group_status status = { .argsz = sizeof(status) };
+	char path[64];
+	int group;
+
+	group = pci_iommu_group(e->bdf);
+	if (group < 0) {
+		ksft_print_msg("%s: no IOMMU group: %s\n", e->bdf,
+			       strerror(-group));
+		return group;
+	}
+	snprintf(path, sizeof(path), "/dev/vfio/%d", group);
+	e->group_fd = open(path, O_RDWR | O_CLOEXEC);
+	if (e->group_fd < 0) {
+		ksft_print_msg("open %s: %s (is %s bound to vfio-pci?)\n",
+			       path, strerror(errno), e->bdf);
+		return -errno;
+	}
+	if (ioctl(e->group_fd, VFIO_GROUP_GET_STATUS, &status)) {
+		ksft_perror("VFIO_GROUP_GET_STATUS");
+		return -errno;
+	}
+	if (!(status.flags & VFIO_GROUP_FLAGS_VIABLE)) {
+		ksft_print_msg("group %d is not viable: bind every device of it to vfio-pci\n",
+			       group);
+		return -EBUSY;
+	}
+	if (ioctl(e->group_fd, VFIO_GROUP_SET_CONTAINER, &container)) {
+		ksft_perror("VFIO_GROUP_SET_CONTAINER");
+		return -errno;
+	}
+	ksft_print_msg("%s: IOMMU group %d\n", e->bdf, group);
+	return 0;
+}
+
+static int set_persistent(int container, int fd)
+{
+	struct vfio_set_persistent_pgtables args = {
+		.argsz = sizeof(args),
+		.flags = 0,
+		.fd = fd,
+	};
+
+	return ioctl(container, VFIO_CONTAINER_SET_PERSISTENT_PGTABLES,
+		     &args) ? -errno : 0;
+}
+
+static int set_iommu(int container)
+{
+	return ioctl(container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU) ? -errno : 0;
+}
+
+static int dma_map(int container, void *vaddr, uint64_t iova, uint64_t size,
+		   uint32_t extra_flags)
+{
+	struct vfio_iommu_type1_dma_map map = {
+		.argsz = sizeof(map),
+		.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE |
+			 extra_flags,
+		.vaddr = (uintptr_t)vaddr,
+		.iova = iova,
+		.size = size,
+	};
+
+	return ioctl(container, VFIO_IOMMU_MAP_DMA, &map) ? -errno : 0;
+}
+
+/* Unmap [@iova, +@size); returns the bytes unmapped or -errno. */
+static int64_t dma_unmap(int container, uint64_t iova, uint64_t size)
+{
+	struct vfio_iommu_type1_dma_unmap unmap = {
+		.argsz = sizeof(unmap),
+		.iova = iova,
+		.size = size,
+	};
+
+	if (ioctl(container, VFIO_IOMMU_UNMAP_DMA, &unmap))
+		return -errno;
+	return unmap.size;
+}
+
+/* Get the device fd, the config region and BAR0 (mmap'd) of @e. */
+static int edu_open_vfio(struct edu *e)
+{
+	struct vfio_region_info reg = { .argsz = sizeof(reg) };
+	void *bar;
+
+	e->dev_fd = ioctl(e->group_fd, VFIO_GROUP_GET_DEVICE_FD, e->bdf);
+	if (e->dev_fd < 0) {
+		ksft_perror("VFIO_GROUP_GET_DEVICE_FD");
+		return -errno;
+	}
+
+	reg.index = VFIO_PCI_CONFIG_REGION_INDEX;
+	if (ioctl(e->dev_fd, VFIO_DEVICE_GET_REGION_INFO, &reg)) {
+		ksft_perror("VFIO_DEVICE_GET_REGION_INFO(config)");
+		return -errno;
+	}
+	e->cfg_off = reg.offset;
+
+	memset(&reg, 0, sizeof(reg));
+	reg.argsz = sizeof(reg);
+	reg.index = VFIO_PCI_BAR0_REGION_INDEX;
+	if (ioctl(e->dev_fd, VFIO_DEVICE_GET_REGION_INFO, &reg)) {
+		ksft_perror("VFIO_DEVICE_GET_REGION_INFO(BAR0)");
+		return -errno;
+	}
+	if (!(reg.flags & VFIO_REGION_INFO_FLAG_MMAP) || !reg.size) {
+		ksft_print_msg("BAR0 cannot be mmap'd (flags %#x, size %#llx)\n",
+			       reg.flags, (unsigned long long)reg.size);
+		return -EINVAL;
+	}
+	bar = mmap(NULL, reg.size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		   e->dev_fd, reg.offset);
+	if (bar == MAP_FAILED) {
+		ksft_perror("mmap BAR0");
+		return -errno;
+	}
+	e->bar = bar;
+	e->bar_size = reg.size;
+	return 0;
+}
+
+/* Map BAR0 of @e through /sys/bus/pci/devices/BDF/resource0: no driver. */
+static int edu_open_sysfs(struct edu *e)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	void *bar;
+	int fd;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/config", e->bdf);
+	e->cfg_fd = open(path, O_RDWR | O_CLOEXEC);
+	if (e->cfg_fd < 0) {
+		ksft_print_msg("open %s: %s\n", path, strerror(errno));
+		return -errno;
+	}
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/resource0", e->bdf);
+	fd = open(path, O_RDWR | O_SYNC | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st)) {
+		ksft_print_msg("open %s: %s\n", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -errno;
+	}
+	bar = mmap(NULL, st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	if (bar == MAP_FAILED) {
+		ksft_print_msg("mmap %s: %s\n", path, strerror(errno));
+		return -errno;
+	}
+	e->bar = bar;
+	e->bar_size = st.st_size;
+	return 0;
+}
+
+static void edu_close(struct edu *e)
+{
+	if (e->bar)
+		munmap(e->bar, e->bar_size);
+	if (e->dev_fd >= 0)
+		close(e->dev_fd);
+	if (e->cfg_fd >= 0)
+		close(e->cfg_fd);
+	if (e->group_fd >= 0)
+		close(e->group_fd);
+	e->bar = NULL;
+	e->dev_fd = e->cfg_fd = e->group_fd = -1;
+}
+
+/* PCI config space of @e: through VFIO if open, else through sysfs. */
+static int cfg_read16(struct edu *e, unsigned int off, uint16_t *val)
+{
+	ssize_t n;
+
+	if (e->dev_fd >= 0)
+		n = pread(e->dev_fd, val, 2, e->cfg_off + off);
+	else
+		n = pread(e->cfg_fd, val, 2, off);
+	if (n != 2)
+		return n < 0 ? -errno : -EIO;
+	*val = le16toh(*val);
+	return 0;
+}
+
+static int cfg_write16(struct edu *e, unsigned int off, uint16_t val)
+{
+	ssize_t n;
+
+	val = htole16(val);
+	if (e->dev_fd >= 0)
+		n = pwrite(e->dev_fd, &val, 2, e->cfg_off + off);
+	else
+		n = pwrite(e->cfg_fd, &val, 2, off);
+	if (n != 2)
+		return n < 0 ? -errno : -EIO;
+	return 0;
+}
+
+/* Read the command register of @bdf through sysfs, without opening it. */
+static int sysfs_command(const char *bdf, uint16_t *cmd)
+{
+	struct edu e = { .bdf = bdf, .group_fd = -1, .dev_fd = -1 };
+	char path[PATH_MAX];
+	int ret;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/config", bdf);
+	e.cfg_fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (e.cfg_fd < 0)
+		return -errno;
+	ret = cfg_read16(&e, PCI_COMMAND, cmd);
+	close(e.cfg_fd);
+	return ret;
+}
+
+/*
+ * Edu registers: 32-bit accesses only below 0x80, 32 or 64 above. Atomic
+ * accesses are single 32-bit loads and stores, never merged or split.
+ */
+static uint32_t edu_rd(struct edu *e, unsigned int reg)
+{
+	return __atomic_load_n((uint32_t *)((char *)e->bar + reg),
+			       __ATOMIC_SEQ_CST);
+}
+
+static void edu_wr(struct edu *e, unsigned int reg, uint32_t val)
+{
+	__atomic_store_n((uint32_t *)((char *)e->bar + reg), val,
+			 __ATOMIC_SEQ_CST);
+}
+
+static int edu_enable(struct edu *e)
+{
+	uint16_t cmd;
+	int ret;
+
+	ret = cfg_read16(e, PCI_COMMAND, &cmd);
+	if (!ret)
+		ret = cfg_write16(e, PCI_COMMAND,
+				  cmd | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
+	if (ret)
+		ksft_print_msg("%s: enable memory and bus mastering: %s\n",
+			       e->bdf, strerror(-ret));
+	return ret;
+}
+
+static bool edu_dma_busy(struct edu *e)
+{
+	return edu_rd(e, EDU_REG_DMA_CMD) & EDU_DMA_RUN;
+}
+
+/* Wait for the running DMA; false on timeout. */
+static bool edu_dma_wait(struct edu *e)
+{
+	int64_t end = now_ms() + EDU_DMA_TIMEOUT_MS;
+
+	while (edu_dma_busy(e)) {
+		if (now_ms() > end)
+			return false;
+		sleep_ms(2);
+	}
+	return true;
+}
+
+static void edu_dma_start(struct edu *e, uint64_t src, uint64_t dst,
+			  uint32_t len, bool to_ram)
+{
+	edu_wr(e, EDU_REG_DMA_SRC, src);
+	edu_wr(e, EDU_REG_DMA_DST, dst);
+	edu_wr(e, EDU_REG_DMA_CNT, len);
+	edu_wr(e, EDU_REG_DMA_CMD, EDU_DMA_RUN | (to_ram ? EDU_DMA_TO_RAM : 0));
+}
+
+/* RAM at @iova -> edu buffer, and wait. */
+static bool edu_dma_in(struct edu *e, uint64_t iova, uint32_t len)
+{
+	edu_dma_start(e, iova, EDU_BUF, len, false);
+	return edu_dma_wait(e);
+}
+
+/* edu buffer -> RAM at @iova, and wait. */
+static bool edu_dma_out(struct edu *e, uint64_t iova, uint32_t len)
+{
+	edu_dma_start(e, EDU_BUF, iova, len, true);
+	return edu_dma_wait(e);
+}
+
+/*
+ * Copy @len bytes of guest RAM from @src to @dst through the edu buffer,
+ * after filling @src with pattern @seed and @dst with pattern @seed + 1,
+ * and check that @dst now holds pattern @seed.
+ */
+static bool edu_round_trip(struct edu *e, uint8_t *ram, uint64_t iova,
+			   uint64_t src, uint64_t dst, uint32_t len,
+			   uint64_t seed)
+{
+	ssize_t bad;
+
+	pk_fill(ram + src, len, seed, 0);
+	pk_fill(ram + dst, len, seed + 1, 0);
+	__sync_synchronize();
+	if (!edu_dma_in(e, iova + src, len)) {
+		ksft_print_msg("%s: DMA RAM->edu timed out\n", e->bdf);
+		return false;
+	}
+	if (!edu_dma_out(e, iova + dst, len)) {
+		ksft_print_msg("%s: DMA edu->RAM timed out\n", e->bdf);
+		return false;
+	}
+	__sync_synchronize();
+	bad = pk_check(ram + dst, len, seed, 0);
+	if (bad >= 0) {
+		ksft_print_msg("%s: byte %#zx of the copy at RAM %#" PRIx64 " is %#x, want %#x\n",
+			       e->bdf, bad, dst, ram[dst + bad],
+			       ((uint8_t *)ram)[src + bad]);
+		return false;
+	}
+	return true;
+}
+
+/* Guest RAM and the domain file ----------------------------------------- */
+
+static int ram_open(struct vmm *v, bool create)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	void *p;
+
+	if (pathat(path, sizeof(path), GUEST_RAM))
+		return -ENAMETOOLONG;
+	if (create) {
+		unlink(path);
+		v->ram_fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC,
+				 0600);
+		if (v->ram_fd < 0 || ftruncate(v->ram_fd, RAM_SIZE)) {
+			ksft_print_msg("create %s: %s\n", path, strerror(errno));
+			return -errno;
+		}
+	} else {
+		v->ram_fd = open(path, O_RDWR | O_CLOEXEC);
+		if (v->ram_fd < 0) {
+			ksft_print_msg("open %s: %s\n", path, strerror(errno));
+			return -errno;
+		}
+	}
+	if (fstat(v->ram_fd, &st))
+		return -errno;
+	if ((uint64_t)st.st_size != RAM_SIZE) {
+		ksft_print_msg("%s: %lld bytes, want %llu\n", path,
+			       (long long)st.st_size, RAM_SIZE);
+		return -EINVAL;
+	}
+	p = mmap(NULL, RAM_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
+		 v->ram_fd, 0);
+	if (p == MAP_FAILED) {
+		ksft_print_msg("mmap %s: %s\n", path, strerror(errno));
+		return -errno;
+	}
+	v->ram = p;
+	v->ram_size = RAM_SIZE;
+	return 0;
+}
+
+static int dom_open(struct vmm *v, bool create)
+{
+	char path[PATH_MAX];
+	int flags = O_RDWR | O_CLOEXEC | (create ? O_CREAT : 0);
+
+	if (pathat(path, sizeof(path), DOM_FILE))
+		return -ENAMETOOLONG;
+	v->dom_fd = open(path, flags, 0600);
+	if (v->dom_fd < 0) {
+		ksft_print_msg("%s %s: %s\n", create ? "create" : "open", path,
+			       strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+static bool have_iommu_dir(void)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	return !pathat(path, sizeof(path), "iommu") && !stat(path, &st) &&
+	       S_ISDIR(st.st_mode);
+}
+
+/*
+ * Domain page-table files are kernel-owned: read, write and mmap of their
+ * contents must fail, whatever the error. Writing is only tried on a file
+ * that no IOMMU is walking yet: if the kernel wrongly allowed it, the
+ * write would corrupt live page tables.
+ */
+static void check_no_access(int fd, const char *what, bool try_write)
+{
+	char buf[64] = { 0 };
+	ssize_t n;
+	void *p;
+
+	n = pread(fd, buf, sizeof(buf), 0);
+	ksft_test_result(n < 0, "%s: read() refused (%s)\n", what,
+			 n < 0 ? strerror(errno) : "succeeded");
+	if (try_write) {
+		n = pwrite(fd, buf, sizeof(buf), 0);
+		ksft_test_result(n < 0, "%s: write() refused (%s)\n", what,
+				 n < 0 ? strerror(errno) : "succeeded");
+	}
+	p = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0);
+	ksft_test_result(p == MAP_FAILED, "%s: mmap() refused (%s)\n", what,
+			 p == MAP_FAILED ? strerror(errno) : "succeeded");
+	if (p != MAP_FAILED)
+		munmap(p, 4096);
+}
+
+static void check_root_pgtables(void)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	if (pathat(path, sizeof(path), ROOT_PGTABLES))
+		return;
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		/* Refusing the open refuses read and mmap too. */
+		ksft_test_result(errno != ENOENT,
+				 "%s: open() refused (%s)\n", ROOT_PGTABLES,
+				 strerror(errno));
+		return;
+	}
+	ksft_print_msg("%s: open() allowed, checking its contents are not\n",
+		       ROOT_PGTABLES);
+	check_no_access(fd, ROOT_PGTABLES, false);
+	close(fd);
+}
+
+/* The whole VMM ---------------------------------------------------------- */
+
+static void vmm_init(struct vmm *v, const char *bdf)
+{
+	memset(v, 0, sizeof(*v));
+	v->container = v->ram_fd = v->dom_fd = -1;
+	v->edu.bdf = bdf;
+	v->edu.group_fd = v->edu.dev_fd = v->edu.cfg_fd = -1;
+}
+
+static void vmm_close(struct vmm *v)
+{
+	edu_close(&v->edu);
+	if (v->container >= 0)
+		close(v->container);
+	if (v->ram)
+		munmap(v->ram, v->ram_size);
+	if (v->ram_fd >= 0)
+		close(v->ram_fd);
+	if (v->dom_fd >= 0)
+		close(v->dom_fd);
+	vmm_init(v, v->edu.bdf);
+}
+
+/* Open the container and the group, and put the group in it. */
+static void vmm_container(struct vmm *v)
+{
+	int ret;
+
+	v->container = container_open();
+	if (v->container < 0)
+		ksft_exit_fail_msg("open /dev/vfio/vfio: %s\n",
+				   strerror(-v->container));
+	ret = group_attach(&v->edu, v->container);
+	if (ret)
+		ksft_exit_fail_msg("%s: cannot attach its group: %s\n",
+				   v->edu.bdf, strerror(-ret));
+}
+
+static void check_ident(struct edu *e, const char *tag)
+{
+	uint32_t id = edu_rd(e, EDU_REG_IDENT);
+
+	ksft_test_result(id == EDU_IDENT, "%s: edu %s identifies (%#x)\n", tag,
+			 e->bdf, id);
+}
+
+/*
+ * Second device, non-persistent: its own container and buffer, mapped at
+ * the same IOVA as guest RAM in the first container, and a round trip.
+ * With @keep, *@out holds it open (for the kexec); otherwise it is torn
+ * down again.
+ */
+static void edu2_round_trip(const char *bdf2, uint64_t seed, bool keep,
+			    struct vmm *out)
+{
+	struct vmm v;
+	int64_t unmapped;
+	void *buf;
+	int ret;
+
+	vmm_init(&v, bdf2);
+	vmm_container(&v);
+	ret = set_iommu(v.container);
+	if (ret)
+		ksft_exit_fail_msg("%s: VFIO_SET_IOMMU: %s\n", bdf2,
+				   strerror(-ret));
+	buf = mmap(NULL, 2 * EDU_BUF_SIZE, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (buf == MAP_FAILED)
+		ksft_exit_fail_msg("mmap: %s\n", strerror(errno));
+	ret = dma_map(v.container, buf, IOVA_BASE, 2 * EDU_BUF_SIZE, 0);
+	ksft_test_result(!ret, "edu #2: MAP_DMA of anonymous memory, no persistence (%s)\n",
+			 strerror(-ret));
+	if (!ret && !edu_open_vfio(&v.edu) && !edu_enable(&v.edu)) {
+		check_ident(&v.edu, "edu #2");
+		ksft_test_result(edu_round_trip(&v.edu, buf, IOVA_BASE, 0,
+						EDU_BUF_SIZE, DMA_LEN,
+						seed),
+				 "edu #2: DMA round trip through a non-persistent domain\n");
+	} else {
+		ksft_test_result_fail("edu #2: open the device\n");
+	}
+	if (keep) {
+		v.ram = buf;
+		v.ram_size = 2 * EDU_BUF_SIZE;
+		*out = v;
+		return;
+	}
+	unmapped = dma_unmap(v.container, IOVA_BASE, 2 * EDU_BUF_SIZE);
+	ksft_test_result(unmapped == 2 * EDU_BUF_SIZE,
+			 "edu #2: UNMAP_DMA (%" PRId64 ")\n", unmapped);
+	/* Closing the device makes vfio-pci turn bus mastering off. */
+	vmm_close(&v);
+	munmap(buf, 2 * EDU_BUF_SIZE);
+}
+
+/*
+ * Second device, no driver: enable it through sysfs and have it DMA to an
+ * IOVA that the first container maps to guest RAM. Its context entry is
+ * not the first device's domain, so the bytes must not change; the IOMMU
+ * reports a fault instead.
+ */
+static void edu2_negative(const char *bdf2, struct vmm *v, uint64_t seed)
+{
+	struct edu e = {
+		.bdf = bdf2, .group_fd = -1, .dev_fd = -1, .cfg_fd = -1,
+	};
+	char needle[64], *fault;
+	uint16_t cmd = 0;
+	ssize_t bad;
+	int ret;
+
+	ret = sysfs_command(bdf2, &cmd);
+	if (ret) {
+		ksft_test_result_fail("edu #2: read its command register: %s\n",
+				      strerror(-ret));
+		return;
+	}
+	ksft_test_result(!(cmd & PCI_COMMAND_MASTER),
+			 "edu #2: bus mastering is off (command %#06x)\n", cmd);
+	if (edu_open_sysfs(&e) || edu_enable(&e)) {
+		ksft_test_result_fail("edu #2: driverless access through sysfs\n");
+		edu_close(&e);
+		return;
+	}
+	check_ident(&e, "edu #2 (sysfs)");
+
+	pk_fill(v->ram + OFF_CANARY, CANARY_LEN, seed, 0);
+	__sync_synchronize();
+	edu_dma_start(&e, EDU_BUF, IOVA_BASE + OFF_CANARY, CANARY_LEN, true);
+	ksft_test_result(edu_dma_wait(&e), "edu #2: its DMA to IOVA %#llx ran\n",
+			 IOVA_BASE + OFF_CANARY);
+	sleep_ms(300);
+	__sync_synchronize();
+	bad = pk_check(v->ram + OFF_CANARY, CANARY_LEN, seed, 0);
+	ksft_test_result(bad < 0,
+			 "edu #2: its DMA to IOVA %#llx did not reach guest RAM\n",
+			 IOVA_BASE + OFF_CANARY);
+	if (bad >= 0)
+		ksft_print_msg("guest RAM byte %#llx changed\n",
+			       OFF_CANARY + (unsigned long long)bad);
+
+	/* "0000:00:02.0" is "[00:02.0]" in the DMAR fault line. */
+	snprintf(needle, sizeof(needle), "[%s]",
+		 strncmp(bdf2, "0000:", 5) ? bdf2 : bdf2 + 5);
+	fault = kmsg_find(needle);
+	if (fault && strstr(fault, "DMAR")) {
+		ksft_print_msg("%s\n", fault);
+		ksft_test_result_pass("edu #2: the IOMMU reported a DMA fault\n");
+	} else {
+		ksft_test_result_fail("edu #2: the IOMMU reported a DMA fault (no DMAR line names %s)\n",
+				      needle);
+	}
+	free(fault);
+
+	cfg_write16(&e, PCI_COMMAND, cmd & ~(PCI_COMMAND_MASTER));
+	edu_close(&e);
+}
+
+/* Keep everything open across the kexec; maybe start the last DMA later. */
+static void hold(struct vmm *v, struct vmm *v2, bool defer)
+{
+	sigset_t set;
+	pid_t pid;
+	FILE *f;
+	int fd;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	fflush(stdout);
+
+	pid = fork();
+	if (pid < 0)
+		ksft_exit_fail_msg("fork: %s\n", strerror(errno));
+	if (pid > 0) {
+		f = fopen(HOLDER_PID_FILE, "w");
+		if (f) {
+			fprintf(f, "%d\n", pid);
+			fclose(f);
+		}
+		ksft_print_msg("pid %d holds the container, guest RAM and %s%s until the kexec\n",
+			       pid, v->edu.bdf, v2 ? " and edu #2" : "");
+		return;
+	}
+
+	/* The holder: quiet, in its own session, fds and mappings kept. */
+	setsid();
+	fd = open("/dev/null", O_RDWR);
+	if (fd >= 0) {
+		dup2(fd, 0);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		if (fd > 2)
+			close(fd);
+	}
+	if (defer) {
+		struct timespec ts = { .tv_sec = HOLD_SECS };
+
+		if (sigtimedwait(&set, NULL, &ts) != SIGUSR1)
+			_exit(1);
+		edu_dma_start(&v->edu, EDU_BUF, IOVA_BASE + OFF_B,
+			      DMA_LEN, true);
+		fd = open(STARTED_FILE, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		if (fd >= 0)
+			close(fd);
+	}
+	sleep(HOLD_SECS);
+	_exit(0);
+}
+
+static void stage1(const char *bdf, const char *bdf2)
+{
+	bool defer = getenv("PKERNFS_VFIO_DEFER") &&
+		     !strcmp(getenv("PKERNFS_VFIO_DEFER"), "1");
+	struct vmm v, v2 = { .container = -1 };
+	struct state st = { 0 };
+	const char *env;
+	int64_t unmapped;
+	uint16_t cmd = 0;
+	int ret;
+
+	env = getenv("PKERNFS_VFIO_SEED");
+	st.seed = env ? strtoull(env, NULL, 0) :
+			((uint64_t)time(NULL) << 20) ^ getpid();
+	ksft_print_msg("stage 1%s, seed %#" PRIx64 ", %s%s%s\n",
+		       no_persist ? " without persistence" : "", st.seed, bdf,
+		       bdf2 ? " and " : "", bdf2 ? bdf2 : "");
+
+	vmm_init(&v, bdf);
+	if (ram_open(&v, true))
+		ksft_exit_fail_msg("cannot create guest RAM\n");
+	ksft_test_result_pass("guest RAM: %s/%s, %llu MiB, mmap'd shared\n",
+			      mnt, GUEST_RAM, RAM_SIZE >> 20);
+
+	if (!no_persist) {
+		if (!have_iommu_dir())
+			ksft_exit_fail_msg("%s/iommu: no such directory (set PKERNFS_VFIO_NO_PERSIST=1 on kernels without persistent IOMMU page tables)\n",
+					   mnt);
+		ret = dom_open(&v, true);
+		ksft_test_result(!ret, "create %s\n", DOM_FILE);
+		if (ret)
+			ksft_exit_fail_msg("cannot continue without %s\n",
+					   DOM_FILE);
+		check_no_access(v.dom_fd, DOM_FILE, true);
+	}
+
+	vmm_container(&v);
+	/* Only an iommu/ file can hold page tables. */
+	ret = set_persistent(v.container, v.ram_fd);
+	ksft_test_result(ret, "SET_PERSISTENT_PGTABLES refuses a file outside iommu/ (%s)\n",
+			 ret ? strerror(-ret) : "accepted");
+	if (!no_persist) {
+		ret = set_persistent(v.container, v.dom_fd);
+		ksft_test_result(!ret, "SET_PERSISTENT_PGTABLES %s (%s)\n",
+				 DOM_FILE, strerror(-ret));
+	}
+	ret = set_iommu(v.container);
+	if (ret)
+		ksft_exit_fail_msg("VFIO_SET_IOMMU: %s\n", strerror(-ret));
+	ksft_test_result_pass("VFIO_SET_IOMMU(VFIO_TYPE1v2_IOMMU)\n");
+	if (!no_persist) {
+		ret = set_persistent(v.container, v.dom_fd);
+		ksft_test_result(ret, "SET_PERSISTENT_PGTABLES refused after VFIO_SET_IOMMU (%s)\n",
+				 ret ? strerror(-ret) : "accepted");
+	}
+
+	ret = dma_map(v.container, v.ram, IOVA_BASE, RAM_SIZE, 0);
+	ksft_test_result(!ret, "MAP_DMA guest RAM at IOVA %#llx (%s)\n",
+			 IOVA_BASE, strerror(-ret));
+	if (ret)
+		ksft_exit_fail_msg("cannot continue without the DMA mapping\n");
+
+	if (!no_persist) {
+		kmsg_pgd(st.pgd, sizeof(st.pgd));
+		ksft_test_result(st.pgd[0], "kernel log: %s%s\n", PGD_PREFIX,
+				 st.pgd[0] ? st.pgd : "(no such line)");
+	}
+
+	if (edu_open_vfio(&v.edu))
+		ksft_exit_fail_msg("cannot open %s through VFIO\n", bdf);
+	if (edu_enable(&v.edu))
+		ksft_exit_fail_msg("cannot enable %s\n", bdf);
+	ret = cfg_read16(&v.edu, PCI_COMMAND, &cmd);
+	ksft_test_result(!ret && (cmd & PCI_COMMAND_MASTER),
+			 "edu: bus mastering on (command %#06x)\n", cmd);
+	check_ident(&v.edu, "edu");
+
+	ksft_test_result(edu_round_trip(&v.edu, v.ram, IOVA_BASE, OFF_A,
+					OFF_A_BACK, DMA_LEN,
+					st.seed + SEED_A),
+			 "edu: DMA pattern A RAM %#llx -> edu -> RAM %#llx\n",
+			 OFF_A, OFF_A_BACK);
+
+	edu_wr(&v.edu, EDU_REG_LIVENESS, LIVENESS_VALUE);
+	ksft_test_result(edu_rd(&v.edu, EDU_REG_LIVENESS) == ~LIVENESS_VALUE,
+			 "edu: liveness register holds ~%#x\n", LIVENESS_VALUE);
+
+	if (bdf2)
+		edu2_round_trip(bdf2, st.seed + SEED_EDU2, !no_persist, &v2);
+
+	if (no_persist) {
+		if (bdf2)
+			edu2_negative(bdf2, &v, st.seed + SEED_CANARY);
+		unmapped = dma_unmap(v.container, IOVA_BASE, RAM_SIZE);
+		ksft_test_result(unmapped == (int64_t)RAM_SIZE,
+				 "UNMAP_DMA guest RAM (%" PRId64 ")\n", unmapped);
+		cfg_write16(&v.edu, PCI_COMMAND, cmd & ~PCI_COMMAND_MASTER);
+		vmm_close(&v);
+		return;
+	}
+
+	/* Pattern B into the edu buffer, poison where it is going. */
+	pk_fill(v.ram + OFF_B_SRC, DMA_LEN, st.seed + SEED_B, 0);
+	pk_fill(v.ram + OFF_B, DMA_LEN, st.seed + SEED_POISON, 0);
+	__sync_synchronize();
+	ksft_test_result(edu_dma_in(&v.edu, IOVA_BASE + OFF_B_SRC, DMA_LEN),
+			 "edu: pattern B loaded into the edu buffer\n");
+	ret = msync(v.ram, RAM_SIZE, MS_SYNC) ? -errno : 0;
+	ksft_test_result(!ret, "msync guest RAM (%s)\n", strerror(-ret));
+
+	ret = state_save(&st);
+	ksft_test_result(!ret, "notes for stage 2 in %s (%s)\n", state_path(),
+			 strerror(-ret));
+
+	if (!defer) {
+		edu_dma_start(&v.edu, EDU_BUF, IOVA_BASE + OFF_B, DMA_LEN,
+			      true);
+		ksft_print_msg("edu: DMA edu -> RAM %#llx started, not waited for\n",
+			       OFF_B);
+	} else {
+		ksft_print_msg("edu: DMA edu -> RAM %#llx armed: it starts on SIGUSR1 to the holder\n",
+			       OFF_B);
+	}
+	hold(&v, bdf2 ? &v2 : NULL, defer);
+}
+
+static void stage2(const char *bdf, const char *bdf2)
+{
+	char pgd[64], path[PATH_MAX];
+	struct state st;
+	uint16_t cmd = 0;
+	int64_t unmapped;
+	struct vmm v;
+	ssize_t bad;
+	uint32_t val;
+	int ret;
+
+	ret = state_load(&st);
+	if (ret)
+		ksft_exit_fail_msg("%s: %s (did stage 1 run?)\n", state_path(),
+				   strerror(-ret));
+	ksft_print_msg("stage 2, seed %#" PRIx64 ", stage 1 PGD %s\n", st.seed,
+		       st.pgd[0] ? st.pgd : "unknown");
+	if (!have_iommu_dir())
+		ksft_exit_fail_msg("%s/iommu: no such directory\n", mnt);
+
+	vmm_init(&v, bdf);
+	if (ram_open(&v, false))
+		ksft_exit_fail_msg("cannot open guest RAM\n");
+	ksft_test_result_pass("guest RAM: %s/%s re-opened\n", mnt, GUEST_RAM);
+	ret = dom_open(&v, false);
+	ksft_test_result(!ret, "re-open %s\n", DOM_FILE);
+	if (ret)
+		ksft_exit_fail_msg("cannot continue without %s\n", DOM_FILE);
+	check_no_access(v.dom_fd, DOM_FILE, false);
+
+	/* The command register, as the new kernel left it. */
+	ret = sysfs_command(bdf, &cmd);
+	ksft_test_result(!ret && (cmd & PCI_COMMAND_MASTER),
+			 "edu: bus mastering still on after vfio-pci probe, before VFIO open (command %#06x)\n",
+			 cmd);
+
+	vmm_container(&v);
+	ret = set_persistent(v.container, v.dom_fd);
+	ksft_test_result(!ret, "SET_PERSISTENT_PGTABLES %s again (%s)\n",
+			 DOM_FILE, strerror(-ret));
+	ret = set_iommu(v.container);
+	if (ret)
+		ksft_exit_fail_msg("VFIO_SET_IOMMU: %s\n", strerror(-ret));
+	ksft_test_result_pass("VFIO_SET_IOMMU(VFIO_TYPE1v2_IOMMU)\n");
+
+	/* Before the real one: the right IOVA with the wrong page. */
+	ret = dma_map(v.container, v.ram, IOVA_BASE + RAM_SIZE - 4096, 4096,
+		      VFIO_DMA_MAP_FLAG_LIVE_UPDATE);
+	ksft_test_result(ret == -EINVAL,
+			 "MAP_DMA LIVE_UPDATE of a page that IOVA %#llx does not map: EINVAL (%s)\n",
+			 IOVA_BASE + RAM_SIZE - 4096, strerror(-ret));
+
+	ret = dma_map(v.container, v.ram, IOVA_BASE, RAM_SIZE,
+		      VFIO_DMA_MAP_FLAG_LIVE_UPDATE);
+	ksft_test_result(!ret, "MAP_DMA LIVE_UPDATE guest RAM at IOVA %#llx (%s)\n",
+			 IOVA_BASE, strerror(-ret));
+	if (ret)
+		ksft_exit_fail_msg("cannot continue without the DMA mapping\n");
+
+	kmsg_pgd(pgd, sizeof(pgd));
+	ksft_test_result(pgd[0] && !strcmp(pgd, st.pgd),
+			 "PGD is the same physical page (stage 1 %s, now %s)\n",
+			 st.pgd[0] ? st.pgd : "?", pgd[0] ? pgd : "?");
+
+	ret = dma_map(v.container, v.ram, IOVA_UNMAPPED, 4096,
+		      VFIO_DMA_MAP_FLAG_LIVE_UPDATE);
+	ksft_test_result(ret == -EINVAL,
+			 "MAP_DMA LIVE_UPDATE of never-mapped IOVA %#llx: EINVAL (%s)\n",
+			 IOVA_UNMAPPED, strerror(-ret));
+	if (!ret)
+		dma_unmap(v.container, IOVA_UNMAPPED, 4096);
+
+	bad = pk_check(v.ram + OFF_B, DMA_LEN, st.seed + SEED_B, 0);
+	ksft_test_result(bad < 0,
+			 "in-flight DMA of pattern B landed in guest RAM at %#llx\n",
+			 OFF_B);
+	if (bad >= 0)
+		ksft_print_msg("byte %#zx: %s\n", bad,
+			       pk_check(v.ram + OFF_B, DMA_LEN,
+					st.seed + SEED_POISON, 0) < 0 ?
+			       "still the stage 1 poison: the DMA never landed" :
+			       "neither pattern B nor the poison");
+	bad = pk_check(v.ram + OFF_A_BACK, DMA_LEN, st.seed + SEED_A, 0);
+	ksft_test_result(bad < 0, "stage 1 DMA result at %#llx intact\n",
+			 OFF_A_BACK);
+
+	if (edu_open_vfio(&v.edu))
+		ksft_exit_fail_msg("cannot open %s through VFIO\n", bdf);
+	ret = cfg_read16(&v.edu, PCI_COMMAND, &cmd);
+	ksft_test_result(!ret && (cmd & PCI_COMMAND_MASTER),
+			 "edu: bus mastering kept after VFIO open (command %#06x)\n",
+			 cmd);
+	if (edu_enable(&v.edu))
+		ksft_exit_fail_msg("cannot enable %s\n", bdf);
+	check_ident(&v.edu, "edu");
+	val = edu_rd(&v.edu, EDU_REG_LIVENESS);
+	ksft_test_result(val == ~LIVENESS_VALUE,
+			 "edu: liveness register still holds ~%#x (%#x)\n",
+			 LIVENESS_VALUE, val);
+	ksft_print_msg("note: QEMU's edu has no reset handler: the value would survive a reset too\n");
+
+	ksft_test_result(edu_round_trip(&v.edu, v.ram, IOVA_BASE, OFF_C,
+					OFF_C_BACK, DMA_LEN,
+					st.seed + SEED_C),
+			 "edu: DMA a new pattern RAM %#llx -> edu -> RAM %#llx through the same IOVAs\n",
+			 OFF_C, OFF_C_BACK);
+
+	if (bdf2)
+		edu2_negative(bdf2, &v, st.seed + SEED_CANARY);
+
+	check_root_pgtables();
+	if (!pathat(path, sizeof(path), DOM_FILE)) {
+		ret = unlink(path) ? -errno : 0;
+		ksft_test_result(ret == -EBUSY,
+				 "unlink %s while its domain is live: EBUSY (%s)\n",
+				 DOM_FILE, ret ? strerror(-ret) : "unlinked");
+	}
+	ret = ftruncate(v.ram_fd, RAM_SIZE / 2) ? -errno : 0;
+	ksft_test_result(ret == -EBUSY,
+			 "truncate DMA-mapped guest RAM: EBUSY (%s)\n",
+			 ret ? strerror(-ret) : "truncated");
+	if (!pathat(path, sizeof(path), GUEST_RAM)) {
+		ret = unlink(path) ? -errno : 0;
+		ksft_test_result(ret == -EBUSY,
+				 "unlink DMA-mapped guest RAM: EBUSY (%s)\n",
+				 ret ? strerror(-ret) : "unlinked");
+	}
+
+	unmapped = dma_unmap(v.container, IOVA_BASE, RAM_SIZE);
+	ksft_test_result(unmapped == (int64_t)RAM_SIZE,
+			 "UNMAP_DMA guest RAM (%" PRId64 ")\n", unmapped);
+	cfg_write16(&v.edu, PCI_COMMAND, cmd & ~PCI_COMMAND_MASTER);
+	vmm_close(&v);
+
+	/* With the domain gone, its page-table file is an ordinary name. */
+	if (!pathat(path, sizeof(path), DOM_FILE)) {
+		ret = unlink(path) ? -errno : 0;
+		ksft_test_result(!ret, "unlink %s once its domain is gone (%s)\n",
+				 DOM_FILE, strerror(-ret));
+	}
+}
+
+static void bad_args(void)
+{
+	fprintf(stderr,
+		"usage: pkernfs_vfio stage1|stage2 BDF [BDF2]\n"
+		"  BDF:  an edu device (1234:11e8) bound to vfio-pci\n"
+		"  BDF2: a second edu: non-persistent in stage 1, no driver in stage 2\n");
+	ksft_exit_fail_msg("bad arguments\n");
+}
+
+int main(int argc, char **argv)
+{
+	struct rlimit rl = { RLIM_INFINITY, RLIM_INFINITY };
+	const char *env;
+
+	ksft_print_header();
+	if (argc < 3 || argc > 4)
+		bad_args();
+	if (geteuid())
+		ksft_exit_skip("must be run as root\n");
+	if (access("/dev/vfio/vfio", F_OK))
+		ksft_exit_skip("/dev/vfio/vfio: %s\n", strerror(errno));
+
+	mnt = pk_mnt();
+	env = getenv("PKERNFS_VFIO_NO_PERSIST");
+	no_persist = env && !strcmp(env, "1");
+	/* VFIO accounts pinned pages against RLIMIT_MEMLOCK. */
+	setrlimit(RLIMIT_MEMLOCK, &rl);
+
+	if (!strcmp(argv[1], "stage1"))
+		stage1(argv[2], argc > 3 ? argv[3] : NULL);
+	else if (!strcmp(argv[1], "stage2") && !no_persist)
+		stage2(argv[2], argc > 3 ? argv[3] : NULL);
+	else
+		bad_args();
+
+	ksft_set_plan(ksft_test_num());
+	ksft_finished();
+}
