@@ -57,6 +57,17 @@ scenario_args()
 	fi
 }
 
+# scenario_qemu_args NAME: extra QEMU arguments of scenario NAME, from
+# NAME.qemu if present (e.g. a second device), comments dropped.
+scenario_qemu_args()
+{
+	local f
+
+	f=$(scenario_file "$1.qemu")
+	[ -f "$f" ] && sed -e 's/#.*//' "$f" | tr -s ' \n' '  '
+	return 0
+}
+
 # TCG unless PKT_ACCEL says otherwise: on this kind of machine /dev/kvm may
 # exist and still abort QEMU with -cpu max ("failed to set MSR 0x10a").
 qemu_accel()
@@ -67,6 +78,7 @@ qemu_accel()
 main()
 {
 	local follow=0 timeout=300 dir= extra= scenario cmdline pid rc=0 start opt boots
+	local -a qemu_extra
 	local mem=2G cpu=max
 
 	while getopts 'hft:o:a:m:c:' opt; do
@@ -92,6 +104,7 @@ main()
 		die "build/bzImage or build/initramfs.cpio missing: make initramfs"
 
 	cmdline="$base_args $(scenario_args "$scenario")"
+	read -r -a qemu_extra <<<"$(scenario_qemu_args "$scenario")"
 	cmdline="$cmdline pkt.scenario=$scenario pkt.stage=1${extra:+ $extra}"
 
 	mkdir -p "$dir"
@@ -105,6 +118,7 @@ main()
 		-machine q35,kernel-irqchip=split -accel "$(qemu_accel)" \
 		-cpu "$cpu" -smp 2 -m "$mem" \
 		-device intel-iommu,intremap=on -device edu \
+		${qemu_extra[@]+"${qemu_extra[@]}"} \
 		-nographic -no-reboot -nodefaults -monitor none \
 		-serial "file:$dir/console.log" -serial "file:$dir/output.log" \
 		-kernel "$build/bzImage" -initrd "$build/initramfs.cpio" \
