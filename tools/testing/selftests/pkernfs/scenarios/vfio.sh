@@ -1,0 +1,174 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# vfio: a passed-through PCI device keeps doing DMA into pkernfs guest RAM
+# across a live update.  QEMU gives the guest two edu devices (vfio.qemu
+# adds the second) behind the emulated Intel IOMMU.
+#
+# Stage 1 binds both to vfio-pci and runs 'pkernfs_vfio stage1': guest RAM
+# and the domain's IOMMU page tables (iommu/dom-0) are pkernfs files, edu #1
+# does DMA through them, edu #2 through an ordinary container.  A holder
+# process keeps both open; the kexec wrapper below has it start one last
+# edu #1 DMA right before 'kexec -e', so that the DMA lands while the
+# kernels switch.
+#
+# Stage 2, on the 'liveupdate' boot, binds edu #1 again and runs
+# 'pkernfs_vfio stage2': same page tables, the in-flight DMA landed, new
+# DMA through the same IOVAs, and edu #2, left without a driver, cannot DMA
+# into guest RAM (the IOMMU faults it: DMAR fault lines are expected in the
+# kernel log and are not splats).
+#
+# On a kernel without persistent IOMMU page tables (no iommu/ directory in
+# pkernfs) stage 1 runs the same VMM without persistence instead, and the
+# live-update part is skipped.
+
+. /scenarios/lib.sh
+
+EDU_ID=0x1234:0x11e8
+STARTED=/tmp/pkernfs_vfio.started
+HOLDER=/tmp/pkernfs_vfio.pid
+
+# edu_devices: the BDFs of the edu devices, in bus order.
+edu_devices()
+{
+	local d
+
+	for d in /sys/bus/pci/devices/*; do
+		[ "$(cat "$d/vendor"):$(cat "$d/device")" = "$EDU_ID" ] &&
+			echo "${d##*/}"
+	done
+	return 0
+}
+
+# bind_vfio BDF: hand BDF to vfio-pci.
+bind_vfio()
+{
+	local dev=/sys/bus/pci/devices/$1 drv
+
+	if [ -e "$dev/driver" ]; then
+		drv=$(readlink "$dev/driver")
+		[ "${drv##*/}" = vfio-pci ] && return 0
+		echo "$1" >"$dev/driver/unbind" || return 1
+	fi
+	echo vfio-pci >"$dev/driver_override" &&
+		echo "$1" >/sys/bus/pci/drivers_probe &&
+		[ "$(readlink "$dev/driver" | sed 's,.*/,,')" = vfio-pci ]
+}
+
+# pci_command BDF: the PCI command register of BDF, in hex.
+pci_command()
+{
+	od -An -tx2 -j4 -N2 "/sys/bus/pci/devices/$1/config" | tr -d ' '
+}
+
+# kexec: pk_kexec_next calls 'kexec -l' then 'kexec -e'.  Just before the
+# latter, have the holder start the last DMA (it takes ~100 ms) and wait
+# until it has.
+kexec()
+{
+	local i
+
+	if [ "$1" = -e ] && [ -s "$HOLDER" ]; then
+		kill -USR1 "$(cat "$HOLDER")"
+		i=0
+		while [ ! -e "$STARTED" ] && [ "$i" -lt 50 ]; do
+			sleep 0.1
+			i=$((i + 1))
+		done
+		if [ -e "$STARTED" ]; then
+			echo "# pkt: edu DMA started, kexec now"
+		else
+			echo "# pkt: the holder did not start the DMA"
+		fi
+	fi
+	command kexec "$@"
+}
+
+# dmesg_check: pk_dmesg_check, where the IOMMU faults that edu #2's DMA
+# causes are expected.  The splat pattern has nothing that matches a DMAR
+# fault report; dropping those lines first keeps it so if it grows.
+dmesg_check()
+{
+	local splat
+
+	splat=$(dmesg | grep -vE 'DMAR: (DRHD: handling fault|\[DMA (Read|Write))' |
+		grep -E "$PK_SPLAT") || {
+		pk_ok "stage $PK_STAGE: kernel log is clean (DMAR faults expected)"
+		dmesg | grep 'DMAR.*fault' | head -n 4 | sed 's/^/# /'
+		return 0
+	}
+	pk_not_ok "stage $PK_STAGE: kernel log is clean"
+	echo "$splat" | head -n 20 | sed 's/^/# /'
+	return 1
+}
+
+# setup: mount pkernfs, find the two edus and bind edu #1 to vfio-pci.
+setup()
+{
+	local devs
+
+	[ -e /dev/vfio/vfio ] || {
+		pk_skip "all" "no /dev/vfio/vfio (kernel without VFIO)"
+		pk_done
+	}
+	pk_check "stage $PK_STAGE: mount" pk_mount || pk_done
+	devs=$(edu_devices)
+	EDU1=$(echo "$devs" | sed -n 1p)
+	EDU2=$(echo "$devs" | sed -n 2p)
+	if [ -z "$EDU1" ]; then
+		pk_skip "all" "no edu device (QEMU -device edu)"
+		pk_done
+	fi
+	pk_log "edu #1 $EDU1, edu #2 ${EDU2:-missing}"
+	[ -n "$EDU2" ] || pk_not_ok "two edu devices (scenarios/vfio.qemu)"
+}
+
+stage1()
+{
+	setup
+	pk_check "bind edu #1 $EDU1 to vfio-pci" bind_vfio "$EDU1" || pk_done
+	if [ -n "$EDU2" ]; then
+		pk_check "bind edu #2 $EDU2 to vfio-pci" bind_vfio "$EDU2" ||
+			EDU2=
+	fi
+
+	if [ ! -d "$PK_MNT/iommu" ]; then
+		pk_log "no $PK_MNT/iommu: kernel without persistent IOMMU page tables"
+		PKERNFS_VFIO_NO_PERSIST=1 pk_run pkernfs_vfio stage1 "$EDU1" ${EDU2:+"$EDU2"}
+		dmesg_check
+		pk_skip "live update of the VFIO domain" \
+			"kernel without persistent IOMMU page tables"
+		pk_done
+	fi
+
+	rm -f "$STARTED" "$HOLDER"
+	PKERNFS_VFIO_DEFER=1 pk_run pkernfs_vfio stage1 "$EDU1" ${EDU2:+"$EDU2"}
+	pk_log "dom-0: $(dmesg | grep 'page tables at' | tail -n 1)"
+	dmesg_check
+	pk_kexec_next
+}
+
+stage2()
+{
+	local cmd
+
+	setup
+	# Bus mastering, as the new kernel left it before any driver ran.
+	cmd=$(pci_command "$EDU1")
+	if [ $((0x$cmd & 4)) -ne 0 ]; then
+		pk_ok "edu #1 bus mastering kept across the kexec (command 0x$cmd)"
+	else
+		pk_not_ok "edu #1 bus mastering kept across the kexec (command 0x$cmd)"
+	fi
+	pk_check "bind edu #1 $EDU1 to vfio-pci again" bind_vfio "$EDU1" ||
+		pk_done
+	pk_run pkernfs_vfio stage2 "$EDU1" ${EDU2:+"$EDU2"}
+	dmesg_check
+}
+
+pk_require_fs
+case "$PK_STAGE" in
+1) stage1 ;;
+2) stage2 ;;
+esac
+pk_done
