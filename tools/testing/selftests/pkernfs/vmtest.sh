@@ -17,8 +17,17 @@ set -ue
 
 test_dir=$(realpath "$(dirname "$0")")
 kernel_dir=$(realpath "$test_dir/../../../..")
-build_dir=${PKT_BUILD_DIR:-$kernel_dir/build}
-qemu_run=${PKT_QEMU_RUN:-$kernel_dir/scripts/qemu-run.sh}
+
+# Run from the repository, build/ is beside this script's tree; run from the
+# copy in build/linux, it is that tree's parent.
+if [ -f "$kernel_dir/../bzImage" ]; then
+	build_dir=${PKT_BUILD_DIR:-$(realpath "$kernel_dir/..")}
+else
+	build_dir=${PKT_BUILD_DIR:-$kernel_dir/build}
+fi
+qemu_run=$kernel_dir/scripts/qemu-run.sh
+[ -f "$qemu_run" ] || qemu_run=$(realpath -m "$build_dir/../scripts/qemu-run.sh")
+qemu_run=${PKT_QEMU_RUN:-$qemu_run}
 
 SENTINEL='# pkt: scenario done'
 SPLAT='WARNING:|BUG:|Oops|Kernel panic|general protection fault|Call Trace|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|turning off the locking correctness validator|KASAN|UBSAN'
