@@ -19,7 +19,7 @@ help:
 	@echo '  make check      build, then run every test scenario under QEMU (KTAP)'
 	@echo '  make kernel     install packages, prepare build/linux, build build/bzImage'
 	@echo '  make initramfs  also build the selftests and build/initramfs.cpio'
-	@echo '  make lint       checkpatch --strict on fs/pkernfs and patches/'
+	@echo '  make lint       checkpatch --strict, kernel-doc, sparse, W=1 and docutils on our files'
 	@echo '  make clean      remove the images, selftests and VM logs'
 	@echo '  make distclean  remove build/ entirely (the next build starts cold)'
 
@@ -45,7 +45,8 @@ demo: initramfs
 check: initramfs
 	@$(VMTEST) $(VMTEST_ARGS)
 
-lint: tree
+# sparse and W=1 need the configured tree that 'make kernel' leaves.
+lint: kernel
 	@$(S)/lint.sh
 
 clean:

@@ -13,6 +13,7 @@ packages="
 	ccache cpio xz-utils
 	linux-source-6.12
 	qemu-system-x86 kexec-tools busybox-static
+	sparse python3-docutils
 "
 
 missing_packages()
