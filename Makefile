@@ -11,7 +11,7 @@ VMTEST := tools/testing/selftests/pkernfs/vmtest.sh
 # Extra arguments for vmtest.sh, e.g. make check VMTEST_ARGS='-s badsb -k'
 VMTEST_ARGS ?=
 
-.PHONY: help deps tree kernel selftests initramfs demo check lint clean distclean
+.PHONY: help deps tree kernel selftests initramfs demo check bench lint clean distclean
 
 help:
 	@echo 'Targets:'
@@ -19,6 +19,7 @@ help:
 	@echo '  make check      build, then run every test scenario under QEMU (KTAP)'
 	@echo '  make kernel     install packages, prepare build/linux, build build/bzImage'
 	@echo '  make initramfs  also build the selftests and build/initramfs.cpio'
+	@echo '  make bench      measure pkernfs against tmpfs, hugetlbfs and a plain kexec (build/bench/)'
 	@echo '  make lint       checkpatch --strict, kernel-doc, sparse, W=1 and docutils on our files'
 	@echo '  make clean      remove the images, selftests and VM logs'
 	@echo '  make distclean  remove build/ entirely (the next build starts cold)'
@@ -45,13 +46,17 @@ demo: initramfs
 check: initramfs
 	@$(VMTEST) $(VMTEST_ARGS)
 
+# Not part of check: it measures, in about 8 minutes, and judges nothing.
+bench: initramfs
+	@$(S)/bench.sh
+
 # sparse and W=1 need the configured tree that 'make kernel' leaves.
 lint: kernel
 	@$(S)/lint.sh
 
 clean:
 	rm -rf build/bzImage build/initramfs.cpio build/initramfs.list \
-		build/selftests build/vm build/logs
+		build/selftests build/vm build/logs build/bench
 
 distclean:
 	rm -rf build

@@ -1,0 +1,251 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Reduce the guest output of the bench scenario (pkbench's "sample", "stamp"
+# and "info" lines) to the markdown table of 'make bench'.  Medians of all
+# samples; every figure is a ratio to the baseline measured in the same run.
+# Writes the chart data to OUT/ratios.dat and OUT/mount.dat.
+#
+# Variables: out (directory), host (a line describing the host and QEMU).
+
+function median(key,	n, i, j, v, a)
+{
+	n = cnt[key]
+	if (!n)
+		return -1
+	for (i = 1; i <= n; i++) {
+		v = val[key, i]
+		for (j = i - 1; j >= 1 && a[j] > v; j--)
+			a[j + 1] = a[j]
+		a[j + 1] = v
+	}
+	return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+}
+
+function range(key,	i, lo, hi)
+{
+	lo = hi = val[key, 1]
+	for (i = 2; i <= cnt[key]; i++) {
+		if (val[key, i] < lo)
+			lo = val[key, i]
+		if (val[key, i] > hi)
+			hi = val[key, i]
+	}
+	return sprintf("%.2f–%.2f s", lo / 1000000, hi / 1000000)
+}
+
+function add(key, v)
+{
+	val[key, ++cnt[key]] = v
+}
+
+# ms(US): a time in microseconds, in ms or s.
+function ms(us)
+{
+	if (us < 0)
+		return "n/a"
+	if (us >= 1000000)
+		return sprintf("%.2f s", us / 1000000)
+	if (us >= 100000)
+		return sprintf("%.0f ms", us / 1000)
+	return sprintf("%.2f ms", us / 1000)
+}
+
+function mib(b)
+{
+	return sprintf("%.1f MiB", b / 1048576)
+}
+
+function ratio(r)
+{
+	return r >= 100 || r < 0.01 ? sprintf("%.3g", r) : sprintf("%.2f", r)
+}
+
+function verdict(ok)
+{
+	return ok ? "**met**" : "**missed**"
+}
+
+function row(fig, what, pk, base, rat, goal, met)
+{
+	printf("| %s | %s | %s | %s | %s | %s | %s |\n", fig, what, pk, base,
+	       rat, goal, met)
+}
+
+# chart NAME RATIO GOAL: one bar of the ratio chart (GOAL "NaN" if none).
+function chart(name, r, goal)
+{
+	printf("\"%s\" %g %s\n", name, r, goal) > (out "/ratios.dat")
+}
+
+/^info / {
+	k = $2
+	$1 = $2 = ""
+	sub(/^ +/, "")
+	info[k] = $0
+	next
+}
+
+/^sample / {
+	add($2 SUBSEP $3 SUBSEP $4, $5)
+	next
+}
+
+/^stamp kexec / { klabel = $3; kexec = $4; ulabel = ""; next }
+/^stamp arrive / { arrive = $4; next }
+/^stamp boottime_us / {
+	if ($3 == ulabel)
+		add("lu" SUBSEP $3 SUBSEP "pre", uboot - $4)
+	next
+}
+
+/^stamp up / {
+	if ($3 == klabel && $3 != "x" && info["tsc_hz"] > 0) {
+		hz = info["tsc_hz"] / 1000000
+		add("lu" SUBSEP $3 SUBSEP "total", ($4 - kexec) / hz)
+		add("lu" SUBSEP $3 SUBSEP "boot", (arrive - kexec) / hz)
+		add("lu" SUBSEP $3 SUBSEP "verify", ($4 - arrive) / hz)
+		ulabel = $3
+		uboot = (arrive - kexec) / hz
+	}
+	klabel = ""
+	next
+}
+
+/^not ok/ { failures++ }
+
+END {
+	S = SUBSEP
+	printf("## pkernfs benchmark (`make bench`)\n\n")
+	printf("Machine: %s; guest: Linux %s, %s vCPUs, %.1f GiB of System RAM, " \
+	       "pkernfs region %s, THP `%s`.  Medians of %s runs, the variants " \
+	       "interleaved in one QEMU run.\n\n", host, info["kernel"],
+	       info["vcpus"], info["mem_kib"] / 1048576, info["region"],
+	       info["thp"], info["reps"])
+	printf("**Caveat:** QEMU TCG emulates the CPU and the MMU in " \
+	       "software, and the test kernel has lockdep and DEBUG_VM: " \
+	       "absolute times are far from hardware, only the ratios " \
+	       "between variants measured side by side mean something.\n\n")
+
+	printf("| # | Figure | pkernfs | Baseline | pkernfs ÷ baseline | Goal | Result |\n")
+	printf("|---|---|---|---|---|---|---|\n")
+
+	# 1. First touch.
+	pk = median("touch" S "pkernfs" S "time_us")
+	tm = median("touch" S "tmpfs" S "time_us")
+	hu = median("touch" S "hugetlbfs" S "time_us")
+	if (pk > 0 && tm > 0 && hu > 0) {
+		row(1, "First touch: map 1 GiB, write every 4 KiB", ms(pk),
+		    "tmpfs huge=never: " ms(tm), ratio(pk / tm) " (" \
+		    sprintf("%.0f", tm / pk) "× faster)", "≥ 20× faster",
+		    verdict(tm / pk >= 20))
+		row(1, "", ms(pk), "hugetlbfs 2 MiB: " ms(hu), ratio(pk / hu),
+		    "≤ 1.1", verdict(pk / hu <= 1.1))
+		row(1, "Page faults (getrusage minflt)",
+		    median("touch" S "pkernfs" S "faults"),
+		    "tmpfs: " median("touch" S "tmpfs" S "faults") \
+		    ", hugetlbfs: " median("touch" S "hugetlbfs" S "faults"),
+		    "", "512 (one per 2 MiB)",
+		    verdict(median("touch" S "pkernfs" S "faults") <= 520))
+		pa = pk + median("touch" S "pkernfs" S "alloc_us")
+		ha = hu + median("touch" S "hugetlbfs" S "alloc_us")
+		row(1, "ftruncate + first touch (pkernfs zeroes at ftruncate)",
+		    ms(pa), "hugetlbfs: " ms(ha), ratio(pa / ha), "", "")
+		chart("touch/tmpfs", pk / tm, 0.05)
+		chart("touch/hugetlbfs", pk / hu, 1.1)
+	}
+
+	# 2. Live-update blackout.
+	s = median("lu" S "16M" S "total")
+	g = median("lu" S "1G" S "total")
+	p = median("lu" S "plain" S "total")
+	if (s > 0 && g > 0 && p > 0) {
+		row(2, "Live-update blackout, 16 MiB in pkernfs", ms(s),
+		    "plain kexec: " ms(p), ratio(s / p), "≤ 1.05",
+		    verdict(s / p <= 1.05))
+		row(2, "Live-update blackout, 1 GiB in pkernfs", ms(g),
+		    "16 MiB: " ms(s), ratio(g / s), "≤ 1.05 (size-independent)",
+		    verdict(g / s <= 1.05))
+		row(2, "of which mount + verify in the new kernel, 16 MiB / 1 GiB",
+		    ms(median("lu" S "16M" S "verify")) " / " \
+		    ms(median("lu" S "1G" S "verify")),
+		    "plain: " ms(median("lu" S "plain" S "verify")),
+		    ratio(median("lu" S "16M" S "verify") / p), "", "")
+		row(2, "of which before the new kernel's clock starts " \
+		    "(shutdown, purgatory, decompression), 16 MiB / 1 GiB",
+		    ms(median("lu" S "16M" S "pre")) " / " \
+		    ms(median("lu" S "1G" S "pre")),
+		    "plain: " ms(median("lu" S "plain" S "pre")), "", "", "")
+		row(2, "spread of the blackout samples (min–max)",
+		    range("lu" S "16M" S "total") " / " \
+		    range("lu" S "1G" S "total"),
+		    "plain: " range("lu" S "plain" S "total"), "", "", "")
+		chart("blackout/plain", s / p, 1.05)
+		chart("blackout 1G/16M", g / s, 1.05)
+	}
+
+	# 3. Mount cost.
+	m1 = median("mount" S "10" S "mount_us")
+	m2 = median("mount" S "1000" S "mount_us")
+	m3 = median("mount" S "4095" S "mount_us")
+	if (m1 > 0 && m2 > 0 && m3 > 0) {
+		row(3, "mount(2) with 10 / 1000 / 4095 files",
+		    ms(m1) " / " ms(m2) " / " ms(m3), "",
+		    "1000→4095: " sprintf("%.2f", m3 / m2) "× (linear: 4.10×)",
+		    "≤ linear, < 50 ms", verdict(m3 / m2 <= 4.095 && m3 < 50000))
+		r1 = median("mount" S "10" S "restore_us")
+		r2 = median("mount" S "1000" S "restore_us")
+		r3 = median("mount" S "4095" S "restore_us")
+		row(3, "mount + stat of every file (restore)",
+		    ms(r1) " / " ms(r2) " / " ms(r3), "",
+		    "1000→4095: " sprintf("%.2f", r3 / r2) "×", "", "")
+		chart("mount 4095/50 ms", m3 / 50000, 1)
+		printf("10 %g %g\n1000 %g %g\n4095 %g %g\n", m1 / 1000, r1 / 1000,
+		       m2 / 1000, r2 / 1000, m3 / 1000, r3 / 1000) > \
+		       (out "/mount.dat")
+	}
+
+	# 4. Metadata.  The RFC gives every file a 2 MiB mappings block on top
+	# of its data blocks, after the same 4 MiB of superblock, bitmap and
+	# inode store.
+	split("1x1G 1000x4K", metas, " ")
+	nfiles["1x1G"] = 1
+	nfiles["1000x4K"] = 1000
+	for (i = 1; i <= 2; i++) {
+		v = metas[i]
+		used = median("meta" S v S "used_bytes")
+		data = median("meta" S v S "data_bytes")
+		alloc = median("meta" S v S "alloc_bytes")
+		bs = median("meta" S v S "block_bytes")
+		if (used < 0)
+			continue
+		rfc = median("meta" S v S "empty_bytes") + alloc + nfiles[v] * bs
+		row(4, "Region used beyond file data, " \
+		    (v == "1x1G" ? "1 file of 1 GiB" : "1000 files of 4 KiB"),
+		    mib(used - data) " (metadata " mib(used - alloc) \
+		    ", block tails " mib(alloc - data) ")",
+		    "RFC: " mib(rfc - data) " (metadata " mib(rfc - alloc) ")",
+		    ratio((used - data) / (rfc - data)), "", "")
+		chart("overhead " v "/RFC", (used - data) / (rfc - data), "NaN")
+	}
+
+	# 5. Directory operations.
+	split("create stat unlink", ops, " ")
+	for (i = 1; i <= 3; i++) {
+		pk = median("dirops" S "pkernfs" S ops[i] "_us")
+		tm = median("dirops" S "tmpfs" S ops[i] "_us")
+		if (pk < 0 || tm <= 0)
+			continue
+		row(5, ops[i] " of 4000 files in one directory (not " \
+		    "5000: pkernfs has 4096 inodes)", ms(pk), "tmpfs: " ms(tm),
+		    ratio(pk / tm), "", "")
+		chart(ops[i] "/tmpfs", pk / tm, "NaN")
+	}
+
+	# 6. Not measurable yet.
+	row(6, "VFIO MAP_DMA 256 MiB, persistent vs normal domain; " \
+	    "live-update re-map", "n/a (needs the IOMMU issue)", "", "", "", "")
+
+	if (failures)
+		printf("\n%d sanity check(s) failed in the guest: see the raw " \
+		       "output.\n", failures)
+}

@@ -1,0 +1,82 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# 'make bench': boot the bench scenario (tools/testing/selftests/pkernfs/
+# bench/bench.sh) once under QEMU with 6G of memory and a constant TSC,
+# then reduce its output to build/bench/results.md, print that table and
+# draw build/bench/bench.png with gnuplot (installed from Debian if missing;
+# without it there is no chart).  Never a test: nothing here fails on a
+# number, only on a run that did not complete.
+#
+# Usage: bench.sh [-r REPS]   (default 5 repetitions of every figure)
+
+set -eu
+
+. "$(dirname "$0")/common.sh"
+
+out="$build/bench"
+mem=6G
+cpu=max,+invtsc
+
+# have_gnuplot: gnuplot is there, or can be installed.
+have_gnuplot()
+{
+	command -v gnuplot >/dev/null && return 0
+	say DEPS "apt-get install gnuplot-nox"
+	export DEBIAN_FRONTEND=noninteractive
+	{
+		apt-get update -qq &&
+		apt-get install -y -qq --no-install-recommends gnuplot-nox
+	} >"$out/deps.log" 2>&1 || true
+	command -v gnuplot >/dev/null
+}
+
+# host_line: the machine, as the table's first line states it.
+host_line()
+{
+	local model qemu
+
+	model=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
+	qemu=$(qemu-system-x86_64 --version | awk 'NR == 1 { print $4 }')
+	echo "QEMU $qemu TCG (no KVM), -smp 2 -m $mem -cpu $cpu, on a" \
+		"$(nproc)-core host ($model)"
+}
+
+main()
+{
+	local reps=5 opt rc=0
+
+	while getopts 'r:' opt; do
+		case $opt in
+		r) reps=$OPTARG ;;
+		*) echo "usage: $0 [-r REPS]" >&2; exit 1 ;;
+		esac
+	done
+	mkdir -p "$out"
+	rm -f "$out"/*.dat "$out/bench.png" "$out/results.md"
+
+	say BENCH "$reps repetitions, about 8 minutes under TCG"
+	"$repo/scripts/qemu-run.sh" -t 1500 -m "$mem" -c "$cpu" \
+		-a "pkt.reps=$reps" -o "$out/vm" bench || rc=$?
+	tr -d '\r' <"$out/vm/output.log" >"$out/output.txt"
+	if [ "$rc" -ne 0 ] || ! grep -qx '# pkt: scenario done' "$out/output.txt"; then
+		tail -n 20 "$out/output.txt" | sed 's/^/    /'
+		die "the bench run did not complete (QEMU status $rc), see build/bench/vm/"
+	fi
+
+	awk -v out="$out" -v host="$(host_line)" \
+		-f "$repo/scripts/bench-report.awk" "$out/output.txt" \
+		>"$out/results.md"
+	if have_gnuplot; then
+		gnuplot -e "dir='$out'" "$repo/scripts/bench-chart.gp"
+		say CHART "build/bench/bench.png"
+	else
+		say SKIP "chart: gnuplot cannot be installed (build/bench/deps.log)"
+	fi
+	echo
+	cat "$out/results.md"
+	echo
+	say BENCH "build/bench/results.md, raw samples in build/bench/output.txt"
+}
+
+main "$@"
