@@ -83,6 +83,9 @@ main()
 	local follow=0 timeout=300 dir= extra= scenario cmdline pid rc=0 start opt boots
 	local -a qemu_extra
 	local mem=2G cpu=max
+	# A kernel under development can be booted in place of the usual one.
+	local kernel=${PKT_KERNEL:-$build/bzImage}
+	local initrd=${PKT_INITRD:-$build/initramfs.cpio}
 
 	while getopts 'hft:o:a:m:c:' opt; do
 		case $opt in
@@ -103,8 +106,8 @@ main()
 
 	[ -f "$(scenario_file "$scenario.sh")" ] ||
 		die "no scenario $scenario in ${test_dir#"$repo/"}/scenarios"
-	[ -f "$build/bzImage" ] && [ -f "$build/initramfs.cpio" ] ||
-		die "build/bzImage or build/initramfs.cpio missing: make initramfs"
+	[ -f "$kernel" ] && [ -f "$initrd" ] ||
+		die "$kernel or $initrd missing: make initramfs"
 
 	cmdline="$base_args $(scenario_args "$scenario")"
 	read -r -a qemu_extra <<<"$(scenario_qemu_args "$scenario")"
@@ -124,7 +127,7 @@ main()
 		${qemu_extra[@]+"${qemu_extra[@]}"} \
 		-nographic -no-reboot -nodefaults -monitor none \
 		-serial "file:$dir/console.log" -serial "file:$dir/output.log" \
-		-kernel "$build/bzImage" -initrd "$build/initramfs.cpio" \
+		-kernel "$kernel" -initrd "$initrd" \
 		-append "$cmdline" </dev/null >"$dir/qemu.log" 2>&1 &
 	pid=$!
 	trap 'kill "$pid" 2>/dev/null; exit 130' INT TERM
