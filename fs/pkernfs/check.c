@@ -132,10 +132,33 @@ static int pkernfs_check_inode(struct pkernfs_check *c, u64 ino, bool orphan)
 		return pkernfs_corrupt("inode %llu has link count %u", ino, nlink);
 	if (is_dir && (pi->num_mappings || pi->mappings_block || pi->size))
 		return pkernfs_corrupt("directory inode %llu has data", ino);
-	if (!is_dir && type != PKERNFS_INODE_FLAG_FILE)
-		return pkernfs_corrupt("inode %llu: type %#x not supported by this kernel",
-				       ino, type);
+	if (pkernfs_is_pgtables(pi)) {
+		/* One IOMMU region, in mappings_block. */
+		if (pi->num_mappings ||
+		    le64_to_cpu(pi->size) != PKERNFS_BLOCK_SIZE)
+			return pkernfs_corrupt("IOMMU inode %llu has file data",
+					       ino);
+		return pkernfs_check_ref(c, ino,
+					 le32_to_cpu(pi->mappings_block));
+	}
 	return pkernfs_check_blocks(c, ino, pi);
+}
+
+/* iommu/ sits in the root and holds IOMMU page-table files only. */
+static int pkernfs_check_placement(struct pkernfs_check *c, u64 dir, u64 ino)
+{
+	struct pkernfs_inode *pd = &c->store->inodes[dir - 1];
+	struct pkernfs_inode *pi = &c->store->inodes[ino - 1];
+	bool in_iommu = le32_to_cpu(pd->flags) & PKERNFS_INODE_FLAG_IOMMU_DIR;
+
+	if (in_iommu != pkernfs_is_pgtables(pi))
+		return pkernfs_corrupt("inode %llu does not belong in directory %llu",
+				       ino, dir);
+	if ((le32_to_cpu(pi->flags) & PKERNFS_INODE_FLAG_IOMMU_DIR) &&
+	    dir != PKERNFS_ROOT_INO)
+		return pkernfs_corrupt("IOMMU directory %llu is not in the root",
+				       ino);
+	return 0;
 }
 
 static int pkernfs_check_free_list(struct pkernfs_check *c)
@@ -215,6 +238,8 @@ static int pkernfs_check_dir(struct pkernfs_check *c, u64 dir, u32 *tail)
 					       ino, dir, le64_to_cpu(pi->parent_ino));
 		c->state[ino - 1] = PKERNFS_SLOT_LINKED;
 		err = pkernfs_check_inode(c, ino, false);
+		if (!err)
+			err = pkernfs_check_placement(c, dir, ino);
 		if (err)
 			return err;
 		if (S_ISDIR(le32_to_cpu(pi->mode))) {

@@ -20,12 +20,11 @@
 #define PKERNFS_DIR_POS_END	(PKERNFS_INODE_COUNT + 3)
 
 static struct pkernfs_inode *pkernfs_dir_next(struct pkernfs_store *store,
-					      struct inode *dir, u64 ino,
-					      u32 *steps)
+					      u64 dir, u64 ino, u32 *steps)
 {
 	if (!pkernfs_ino_valid(ino) || ++*steps > PKERNFS_INODE_COUNT) {
-		pr_err("directory %lu: entry list is damaged at inode %llu\n",
-		       dir->i_ino, ino);
+		pr_err("directory %llu: entry list is damaged at inode %llu\n",
+		       dir, ino);
 		return NULL;
 	}
 	return &store->inodes[ino - 1];
@@ -34,15 +33,15 @@ static struct pkernfs_inode *pkernfs_dir_next(struct pkernfs_store *store,
 /**
  * pkernfs_dir_find() - look a name up in a directory
  * @store: the store
- * @dir: the directory, i_rwsem held
+ * @dir: the directory's inode number, i_rwsem held or not mounted yet
  * @name: the name
  *
  * Return: the entry's inode number, or 0 if there is none.
  */
-u64 pkernfs_dir_find(struct pkernfs_store *store, struct inode *dir,
+u64 pkernfs_dir_find(struct pkernfs_store *store, u64 dir,
 		     const struct qstr *name)
 {
-	u64 ino = le64_to_cpu(PKERNFS_PI(dir)->child_ino);
+	u64 ino = le64_to_cpu(store->inodes[dir - 1].child_ino);
 	u32 steps = 0;
 
 	while (ino) {
@@ -62,32 +61,32 @@ u64 pkernfs_dir_find(struct pkernfs_store *store, struct inode *dir,
 /**
  * pkernfs_dir_link() - add an inode to a directory's entry list
  * @store: the store
- * @dir: the directory, i_rwsem held exclusively
+ * @dir: the directory's inode number; its i_rwsem is held exclusively, or
+ *	the filesystem is not mounted yet
  * @ino: an inode in no list, already named
  */
-void pkernfs_dir_link(struct pkernfs_store *store, struct inode *dir, u64 ino)
+void pkernfs_dir_link(struct pkernfs_store *store, u64 dir, u64 ino)
 {
 	struct pkernfs_inode *pi = &store->inodes[ino - 1];
-	__le64 *link = &PKERNFS_PI(dir)->child_ino;
+	__le64 *link = &store->inodes[dir - 1].child_ino;
 
 	while (*link && le64_to_cpu(*link) < ino)
 		link = &store->inodes[le64_to_cpu(*link) - 1].sibling_ino;
 	pi->sibling_ino = *link;
-	pi->parent_ino = cpu_to_le64(dir->i_ino);
+	pi->parent_ino = cpu_to_le64(dir);
 	*link = cpu_to_le64(ino);
 }
 
 /**
  * pkernfs_dir_unlink() - remove an inode from a directory's entry list
  * @store: the store
- * @dir: the directory, i_rwsem held exclusively
+ * @dir: the directory's inode number, i_rwsem held exclusively
  * @ino: an entry of @dir
  */
-void pkernfs_dir_unlink(struct pkernfs_store *store, struct inode *dir,
-			u64 ino)
+void pkernfs_dir_unlink(struct pkernfs_store *store, u64 dir, u64 ino)
 {
 	struct pkernfs_inode *pi = &store->inodes[ino - 1];
-	__le64 *link = &PKERNFS_PI(dir)->child_ino;
+	__le64 *link = &store->inodes[dir - 1].child_ino;
 
 	while (*link && le64_to_cpu(*link) != ino)
 		link = &store->inodes[le64_to_cpu(*link) - 1].sibling_ino;
@@ -107,8 +106,8 @@ static int pkernfs_readdir(struct file *file, struct dir_context *ctx)
 	if (!dir_emit_dots(file, ctx))
 		return 0;
 	while (ino) {
-		struct pkernfs_inode *pi = pkernfs_dir_next(store, dir, ino,
-							    &steps);
+		struct pkernfs_inode *pi = pkernfs_dir_next(store, dir->i_ino,
+							    ino, &steps);
 
 		if (!pi)
 			return -EUCLEAN;

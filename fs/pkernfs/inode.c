@@ -20,7 +20,10 @@
 
 static void pkernfs_set_ops(struct inode *inode)
 {
-	if (S_ISDIR(inode->i_mode)) {
+	if (pkernfs_is_pgtables(PKERNFS_PI(inode))) {
+		inode->i_op = &pkernfs_pgtables_iops;
+		inode->i_fop = &pkernfs_pgtables_fops;
+	} else if (S_ISDIR(inode->i_mode)) {
 		inode->i_op = &pkernfs_dir_iops;
 		inode->i_fop = &pkernfs_dir_fops;
 	} else {
@@ -46,6 +49,9 @@ static bool pkernfs_inode_usable(struct pkernfs_inode *pi)
 			(u64)le32_to_cpu(pi->num_mappings) << PKERNFS_BLOCK_SHIFT;
 	if (type == PKERNFS_INODE_FLAG_DIR || type == PKERNFS_INODE_FLAG_IOMMU_DIR)
 		return S_ISDIR(mode);
+	if (type == PKERNFS_INODE_FLAG_IOMMU_ROOT_PGTABLES ||
+	    type == PKERNFS_INODE_FLAG_IOMMU_DOMAIN_PGTABLES)
+		return S_ISREG(mode) && pi->mappings_block;
 	return false;
 }
 
@@ -81,7 +87,8 @@ struct inode *pkernfs_iget(struct super_block *sb, u64 ino)
 	i_gid_write(inode, le32_to_cpu(pi->gid));
 	set_nlink(inode, le32_to_cpu(pi->nlink));
 	inode->i_size = le64_to_cpu(pi->size);
-	inode->i_blocks = pkernfs_inode_blocks(pi);
+	inode->i_blocks = pkernfs_is_pgtables(pi) ? PKERNFS_BLOCK_SIZE >> 9 :
+						   pkernfs_inode_blocks(pi);
 	inode->i_generation = le32_to_cpu(pi->generation);
 	inode_set_atime(inode, le64_to_cpu(pi->atime_sec),
 			le32_to_cpu(pi->atime_nsec));
@@ -128,6 +135,7 @@ void pkernfs_dirty_inode(struct inode *inode, int flags)
  * @dir: the parent directory, i_rwsem held
  * @dentry: the entry being created
  * @mode: type and permissions
+ * @flags: the PKERNFS_INODE_FLAG_* type
  *
  * The inode is named after @dentry but not yet linked into @dir.  It is
  * returned locked (I_NEW), for d_instantiate_new().
@@ -135,7 +143,7 @@ void pkernfs_dirty_inode(struct inode *inode, int flags)
  * Return: the inode, or an ERR_PTR (-ENOSPC when the inode store is full).
  */
 struct inode *pkernfs_new_inode(struct inode *dir, struct dentry *dentry,
-				umode_t mode)
+				umode_t mode, u32 flags)
 {
 	struct pkernfs_store *store = PKERNFS_STORE(dir->i_sb);
 	struct pkernfs_inode *pi;
@@ -152,6 +160,19 @@ struct inode *pkernfs_new_inode(struct inode *dir, struct dentry *dentry,
 		return ERR_PTR(err);
 	}
 
+	pi = &store->inodes[ino - 1];
+	if (flags & PKERNFS_INODE_FLAG_IOMMU_DOMAIN_PGTABLES) {
+		err = pkernfs_iommu_init_block(store, pi);
+		if (err) {
+			pkernfs_free_ino(store, ino);
+			iput(inode);
+			return ERR_PTR(err);
+		}
+		inode->i_size = PKERNFS_BLOCK_SIZE;
+		inode->i_blocks = PKERNFS_BLOCK_SIZE >> 9;
+	}
+	pi->flags = cpu_to_le32(flags);
+
 	inode->i_ino = ino;
 	inode_init_owner(&nop_mnt_idmap, inode, dir, mode);
 	simple_inode_init_ts(inode);
@@ -159,9 +180,6 @@ struct inode *pkernfs_new_inode(struct inode *dir, struct dentry *dentry,
 	set_nlink(inode, S_ISDIR(mode) ? 2 : 1);
 	pkernfs_set_ops(inode);
 
-	pi = PKERNFS_PI(inode);
-	pi->flags = cpu_to_le32(S_ISDIR(mode) ? PKERNFS_INODE_FLAG_DIR :
-						PKERNFS_INODE_FLAG_FILE);
 	pi->parent_ino = cpu_to_le64(dir->i_ino);
 	pi->name_len = cpu_to_le16(dentry->d_name.len);
 	memcpy(pi->name, dentry->d_name.name, dentry->d_name.len);
@@ -189,7 +207,10 @@ void pkernfs_release_inode(struct pkernfs_store *store, u64 ino)
 	if (!pi)
 		return;
 	pkernfs_begin_update(store);
-	pkernfs_free_all_blocks(store, pi);
+	if (pkernfs_is_pgtables(pi))
+		pkernfs_free_block(store, le32_to_cpu(pi->mappings_block));
+	else
+		pkernfs_free_all_blocks(store, pi);
 	pkernfs_orphan_del(store, ino);
 	pkernfs_free_ino(store, ino);
 	pkernfs_end_update(store);
@@ -237,7 +258,7 @@ static void pkernfs_zero_range(struct inode *inode, loff_t from, loff_t to)
  * it.  On failure the file is left as it was.  The caller marks the inode
  * dirty.
  *
- * Return: 0, -ENOSPC or -EFBIG.
+ * Return: 0, -ENOSPC, -EFBIG, or -EBUSY to shrink a file VFIO maps for DMA.
  */
 int pkernfs_setsize(struct inode *inode, loff_t newsize)
 {
@@ -250,6 +271,9 @@ int pkernfs_setsize(struct inode *inode, loff_t newsize)
 	lockdep_assert_held_write(&inode->i_rwsem);
 	if (newsize == oldsize)
 		return 0;
+	/* A device may still write what shrinking would free. */
+	if (newsize < oldsize && pkernfs_dma_pinned(inode))
+		return -EBUSY;
 
 	filemap_invalidate_lock(mapping);
 	if (newsize > oldsize) {

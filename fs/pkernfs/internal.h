@@ -8,6 +8,7 @@
 #include <linux/fs.h>
 #include <linux/mutex.h>
 #include <linux/rwsem.h>
+#include <linux/spinlock.h>
 #include <linux/types.h>
 
 #include "pkernfs_fs.h"
@@ -18,6 +19,7 @@
  * @size: size of the region in bytes (``pkernfs=`` size).
  * @nr_blocks: number of 2 MiB blocks in the region.
  * @mem: kernel mapping of the whole region, NULL when unusable.
+ * @direct_mapped: @mem is the direct map, and the region has struct pages.
  * @super: the superblock, at @mem.
  * @bitmap: the block bitmap (little-endian bit order).
  * @inodes: the inode store; inode number n is @inodes[n - 1].
@@ -27,6 +29,13 @@
  * @free_blocks: blocks clear in the bitmap.
  * @free_inodes: inodes on the free list.
  * @block_hint: where the next block search starts.
+ * @checked: the persisted tree was checked since boot.
+ * @iommu_lock: protects @iommu_blocks and the page bitmaps of the IOMMU
+ *	regions (see iommu.c); taken in atomic context.
+ * @iommu_blocks: blocks lent to an IOMMU as regions, NULL when pkernfs
+ *	cannot hold IOMMU tables.
+ * @iommu_busy: inodes whose region an IOMMU uses; atomic bitops.
+ * @dma_pins: by inode, how many IOMMU mappings of VFIO cover the file.
  *
  * There is one store, for the one region; every mount of pkernfs shares it
  * through a single superblock.
@@ -51,6 +60,7 @@ struct pkernfs_store {
 	u64 size;
 	u32 nr_blocks;
 	void *mem;
+	bool direct_mapped;
 	struct pkernfs_super *super;
 	void *bitmap;
 	struct pkernfs_inode *inodes;
@@ -61,6 +71,12 @@ struct pkernfs_store {
 	u64 free_blocks;
 	u32 free_inodes;
 	u32 block_hint;
+	bool checked;
+
+	spinlock_t iommu_lock;
+	unsigned long *iommu_blocks;
+	DECLARE_BITMAP(iommu_busy, PKERNFS_INODE_COUNT);
+	atomic_t dma_pins[PKERNFS_INODE_COUNT];
 };
 
 static inline struct pkernfs_store *PKERNFS_STORE(struct super_block *sb)
@@ -123,9 +139,11 @@ static inline void pkernfs_end_update(struct pkernfs_store *store)
 /* region.c */
 extern struct pkernfs_store pkernfs_store;
 int pkernfs_region_init(struct pkernfs_store *store);
+void pkernfs_region_unmap(struct pkernfs_store *store);
 
 /* super.c */
 void pkernfs_super_commit(struct pkernfs_store *store);
+int pkernfs_check_once(struct pkernfs_store *store);
 
 /* alloc.c */
 int pkernfs_alloc_block(struct pkernfs_store *store, u32 *blk);
@@ -151,7 +169,7 @@ void pkernfs_dirty_inode(struct inode *inode, int flags);
 void pkernfs_evict_inode(struct inode *inode);
 struct inode *pkernfs_iget(struct super_block *sb, u64 ino);
 struct inode *pkernfs_new_inode(struct inode *dir, struct dentry *dentry,
-				umode_t mode);
+				umode_t mode, u32 flags);
 void pkernfs_release_inode(struct pkernfs_store *store, u64 ino);
 int pkernfs_setsize(struct inode *inode, loff_t newsize);
 int pkernfs_setattr(struct mnt_idmap *idmap, struct dentry *dentry,
@@ -161,14 +179,34 @@ int pkernfs_getattr(struct mnt_idmap *idmap, const struct path *path,
 
 /* dir.c */
 extern const struct file_operations pkernfs_dir_fops;
-u64 pkernfs_dir_find(struct pkernfs_store *store, struct inode *dir,
+u64 pkernfs_dir_find(struct pkernfs_store *store, u64 dir,
 		     const struct qstr *name);
-void pkernfs_dir_link(struct pkernfs_store *store, struct inode *dir, u64 ino);
-void pkernfs_dir_unlink(struct pkernfs_store *store, struct inode *dir,
-			u64 ino);
+void pkernfs_dir_link(struct pkernfs_store *store, u64 dir, u64 ino);
+void pkernfs_dir_unlink(struct pkernfs_store *store, u64 dir, u64 ino);
 
 /* namei.c */
 extern const struct inode_operations pkernfs_dir_iops;
+
+/* iommu.c */
+extern const struct file_operations pkernfs_pgtables_fops;
+extern const struct inode_operations pkernfs_pgtables_iops;
+int pkernfs_iommu_init_block(struct pkernfs_store *store,
+			     struct pkernfs_inode *pi);
+bool pkernfs_iommu_busy(struct pkernfs_store *store, u64 ino);
+bool pkernfs_dma_pinned(struct inode *inode);
+
+static inline bool pkernfs_is_pgtables(struct pkernfs_inode *pi)
+{
+	return le32_to_cpu(pi->flags) &
+		(PKERNFS_INODE_FLAG_IOMMU_ROOT_PGTABLES |
+		 PKERNFS_INODE_FLAG_IOMMU_DOMAIN_PGTABLES);
+}
+
+static inline bool pkernfs_is_iommu_dir(struct inode *dir)
+{
+	return le32_to_cpu(PKERNFS_PI(dir)->flags) &
+		PKERNFS_INODE_FLAG_IOMMU_DIR;
+}
 
 /* file.c */
 extern const struct inode_operations pkernfs_file_iops;

@@ -23,7 +23,7 @@ static struct dentry *pkernfs_lookup(struct inode *dir, struct dentry *dentry,
 
 	if (dentry->d_name.len > PKERNFS_NAME_LEN)
 		return ERR_PTR(-ENAMETOOLONG);
-	ino = pkernfs_dir_find(store, dir, &dentry->d_name);
+	ino = pkernfs_dir_find(store, dir->i_ino, &dentry->d_name);
 	if (ino)
 		inode = pkernfs_iget(dir->i_sb, ino);
 	/* A miss hashes a negative dentry. */
@@ -41,16 +41,26 @@ static int pkernfs_add_entry(struct inode *dir, struct dentry *dentry,
 {
 	struct pkernfs_store *store = PKERNFS_STORE(dir->i_sb);
 	struct inode *inode;
+	u32 flags;
 
 	if (dentry->d_name.len > PKERNFS_NAME_LEN)
 		return -ENAMETOOLONG;
+	if (pkernfs_is_iommu_dir(dir)) {
+		/* iommu/ holds domain page-table files and nothing else. */
+		if (S_ISDIR(mode))
+			return -EPERM;
+		flags = PKERNFS_INODE_FLAG_IOMMU_DOMAIN_PGTABLES;
+	} else {
+		flags = S_ISDIR(mode) ? PKERNFS_INODE_FLAG_DIR :
+					PKERNFS_INODE_FLAG_FILE;
+	}
 	pkernfs_begin_update(store);
-	inode = pkernfs_new_inode(dir, dentry, mode);
+	inode = pkernfs_new_inode(dir, dentry, mode, flags);
 	if (IS_ERR(inode)) {
 		pkernfs_end_update(store);
 		return PTR_ERR(inode);
 	}
-	pkernfs_dir_link(store, dir, inode->i_ino);
+	pkernfs_dir_link(store, dir->i_ino, inode->i_ino);
 	if (S_ISDIR(mode))
 		inc_nlink(dir);
 	pkernfs_touch_dir(dir);
@@ -79,7 +89,7 @@ static void pkernfs_remove_entry(struct inode *dir, struct inode *inode)
 {
 	struct pkernfs_store *store = PKERNFS_STORE(dir->i_sb);
 
-	pkernfs_dir_unlink(store, dir, inode->i_ino);
+	pkernfs_dir_unlink(store, dir->i_ino, inode->i_ino);
 	if (S_ISDIR(inode->i_mode)) {
 		clear_nlink(inode);
 		drop_nlink(dir);
@@ -98,9 +108,30 @@ static bool pkernfs_dir_is_empty(struct inode *dir)
 	return !PKERNFS_PI(dir)->child_ino;
 }
 
+/* Whether user space may remove or rename @inode. */
+static int pkernfs_may_remove(struct inode *inode)
+{
+	struct pkernfs_inode *pi = PKERNFS_PI(inode);
+	u32 flags = le32_to_cpu(pi->flags);
+
+	if (flags & (PKERNFS_INODE_FLAG_IOMMU_DIR |
+		     PKERNFS_INODE_FLAG_IOMMU_ROOT_PGTABLES))
+		return -EPERM;
+	if (pkernfs_is_pgtables(pi) &&
+	    pkernfs_iommu_busy(PKERNFS_STORE(inode->i_sb), inode->i_ino))
+		return -EBUSY;
+	if (S_ISREG(inode->i_mode) && pkernfs_dma_pinned(inode))
+		return -EBUSY;
+	return 0;
+}
+
 static int pkernfs_unlink(struct inode *dir, struct dentry *dentry)
 {
 	struct pkernfs_store *store = PKERNFS_STORE(dir->i_sb);
+	int err = pkernfs_may_remove(d_inode(dentry));
+
+	if (err)
+		return err;
 
 	pkernfs_begin_update(store);
 	pkernfs_remove_entry(dir, d_inode(dentry));
@@ -111,7 +142,10 @@ static int pkernfs_unlink(struct inode *dir, struct dentry *dentry)
 static int pkernfs_rmdir(struct inode *dir, struct dentry *dentry)
 {
 	struct pkernfs_store *store = PKERNFS_STORE(dir->i_sb);
+	int err = pkernfs_may_remove(d_inode(dentry));
 
+	if (err)
+		return err;
 	if (!pkernfs_dir_is_empty(d_inode(dentry)))
 		return -ENOTEMPTY;
 	pkernfs_begin_update(store);
@@ -132,6 +166,16 @@ static int pkernfs_rename(struct mnt_idmap *idmap, struct inode *old_dir,
 
 	if (flags & ~RENAME_NOREPLACE)
 		return -EINVAL;
+	/* The IOMMU files stay where the kernel and VFIO expect them. */
+	if (pkernfs_is_iommu_dir(old_dir) || pkernfs_is_iommu_dir(new_dir) ||
+	    pkernfs_is_iommu_dir(inode))
+		return -EPERM;
+	if (target) {
+		int err = pkernfs_may_remove(target);
+
+		if (err)
+			return err;
+	}
 	if (name->len > PKERNFS_NAME_LEN)
 		return -ENAMETOOLONG;
 	if (target && S_ISDIR(target->i_mode) && !pkernfs_dir_is_empty(target))
@@ -140,11 +184,11 @@ static int pkernfs_rename(struct mnt_idmap *idmap, struct inode *old_dir,
 	pkernfs_begin_update(store);
 	if (target)
 		pkernfs_remove_entry(new_dir, target);
-	pkernfs_dir_unlink(store, old_dir, inode->i_ino);
+	pkernfs_dir_unlink(store, old_dir->i_ino, inode->i_ino);
 	memset(pi->name, 0, sizeof(pi->name));
 	memcpy(pi->name, name->name, name->len);
 	pi->name_len = cpu_to_le16(name->len);
-	pkernfs_dir_link(store, new_dir, inode->i_ino);
+	pkernfs_dir_link(store, new_dir->i_ino, inode->i_ino);
 
 	if (S_ISDIR(inode->i_mode) && old_dir != new_dir) {
 		drop_nlink(old_dir);

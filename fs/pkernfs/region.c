@@ -12,7 +12,9 @@
 #include <linux/init.h>
 #include <linux/io.h>
 #include <linux/ioport.h>
+#include <linux/bitmap.h>
 #include <linux/kernel.h>
+#include <linux/memremap.h>
 #include <linux/mm.h>
 #include <linux/pkernfs.h>
 
@@ -21,8 +23,43 @@
 struct pkernfs_store pkernfs_store = {
 	.update_sem = __RWSEM_INITIALIZER(pkernfs_store.update_sem),
 	.lock = __MUTEX_INITIALIZER(pkernfs_store.lock),
+	.iommu_lock = __SPIN_LOCK_UNLOCKED(pkernfs_store.iommu_lock),
 	.error = -ENODEV,
 };
+
+/*
+ * With ZONE_DEVICE the region gets struct pages and a place in the direct
+ * map, which the IOMMU page tables kept in it need: the VT-d driver walks
+ * them with phys_to_virt().  Without it, the filesystem alone works from a
+ * plain memremap().
+ */
+#ifdef CONFIG_ZONE_DEVICE
+static struct dev_pagemap pkernfs_pgmap = {
+	.type = MEMORY_DEVICE_GENERIC,
+	.nr_range = 1,
+};
+
+static void *__init pkernfs_map_pages(struct pkernfs_store *store)
+{
+	pkernfs_pgmap.range.start = store->base;
+	pkernfs_pgmap.range.end = store->base + store->size - 1;
+	return memremap_pages(&pkernfs_pgmap, NUMA_NO_NODE);
+}
+
+static void __init pkernfs_unmap_pages(void)
+{
+	memunmap_pages(&pkernfs_pgmap);
+}
+#else
+static void *__init pkernfs_map_pages(struct pkernfs_store *store)
+{
+	return ERR_PTR(-EOPNOTSUPP);
+}
+
+static void __init pkernfs_unmap_pages(void)
+{
+}
+#endif
 
 static bool pkernfs_param_seen __initdata;
 static bool pkernfs_param_bad __initdata;
@@ -85,6 +122,41 @@ static int __init pkernfs_region_validate(struct pkernfs_store *store)
 	return 0;
 }
 
+static int __init pkernfs_region_map(struct pkernfs_store *store)
+{
+	void *mem = pkernfs_map_pages(store);
+
+	if (!IS_ERR(mem)) {
+		store->direct_mapped = true;
+	} else {
+		if (IS_ENABLED(CONFIG_ZONE_DEVICE))
+			pr_warn("no struct pages for the region (error %ld); IOMMU tables will not be kept in it\n",
+				PTR_ERR(mem));
+		mem = memremap(store->base, store->size, MEMREMAP_WB);
+		if (!mem)
+			return -ENOMEM;
+	}
+	store->mem = mem;
+	return 0;
+}
+
+/**
+ * pkernfs_region_unmap() - undo pkernfs_region_map() after a failed start
+ * @store: the store
+ */
+void __init pkernfs_region_unmap(struct pkernfs_store *store)
+{
+	if (store->direct_mapped)
+		pkernfs_unmap_pages();
+	else
+		memunmap(store->mem);
+	bitmap_free(store->iommu_blocks);
+	store->iommu_blocks = NULL;
+	release_mem_region(store->base, store->size);
+	store->mem = NULL;
+	store->direct_mapped = false;
+}
+
 /**
  * pkernfs_region_init() - reserve and map the region named by pkernfs=
  * @store: the store to set up
@@ -113,15 +185,17 @@ int __init pkernfs_region_init(struct pkernfs_store *store)
 		       &store->base, store->size);
 		goto fail;
 	}
-	err = -ENOMEM;
-	store->mem = memremap(store->base, store->size, MEMREMAP_WB);
-	if (!store->mem) {
-		pr_err("cannot map region %pa+%#llx\n",
-		       &store->base, store->size);
+	err = pkernfs_region_map(store);
+	if (err) {
+		pr_err("cannot map region %pa+%#llx (error %d)\n",
+		       &store->base, store->size, err);
 		release_mem_region(store->base, store->size);
 		goto fail;
 	}
 	store->nr_blocks = store->size >> PKERNFS_BLOCK_SHIFT;
+	if (store->direct_mapped)
+		store->iommu_blocks = bitmap_zalloc(store->nr_blocks,
+						    GFP_KERNEL);
 	store->super = store->mem + PKERNFS_SUPER_OFFSET;
 	store->bitmap = store->mem + PKERNFS_BITMAP_OFFSET;
 	store->inodes = store->mem + PKERNFS_INODES_OFFSET;

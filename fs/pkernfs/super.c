@@ -186,6 +186,8 @@ static int pkernfs_load_store(struct pkernfs_store *store)
 {
 	int err;
 
+	store->checked = false;
+
 	mutex_lock(&store->lock);
 	err = pkernfs_super_validate(store);
 	mutex_unlock(&store->lock);
@@ -199,7 +201,25 @@ static int pkernfs_load_store(struct pkernfs_store *store)
 	le64_add_cpu(&store->super->mount_count, 1);
 	pkernfs_super_commit(store);
 	mutex_unlock(&store->lock);
+	store->checked = true;
 	return 0;
+}
+
+/**
+ * pkernfs_check_once() - check the persisted tree if nobody did since boot
+ * @store: the store
+ *
+ * For users of the region that come before the first mount: the IOMMU.
+ *
+ * Return: 0, or why the region cannot be used.
+ */
+int pkernfs_check_once(struct pkernfs_store *store)
+{
+	if (store->error)
+		return store->error;
+	if (store->checked)
+		return 0;
+	return pkernfs_load_store(store);
 }
 
 static int pkernfs_statfs(struct dentry *dentry, struct kstatfs *buf)
@@ -328,11 +348,8 @@ static int __init pkernfs_init(void)
 
 	if (!pkernfs_region_init(store)) {
 		store->error = pkernfs_format_if_fresh(store);
-		if (store->error) {
-			memunmap(store->mem);
-			release_mem_region(store->base, store->size);
-			store->mem = NULL;
-		}
+		if (store->error)
+			pkernfs_region_unmap(store);
 	}
 	if (!store->error)
 		register_reboot_notifier(&pkernfs_reboot_nb);

@@ -1,0 +1,427 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * pkernfs IOMMU regions: the 2 MiB blocks that hold IOMMU page tables
+ * across a kexec.
+ *
+ * iommu/root-pgtables is created by the kernel when the VT-d driver starts,
+ * before any mount, and holds its root and context tables.  Every other file
+ * in iommu/ is created by user space, handed to VFIO, and holds the page
+ * tables of one persistent domain.  All of them are kernel-owned: user space
+ * can create, open, pass and unlink them, never read, write or map them.
+ *
+ * Each is one block of 512 pages: page 0 is the page bitmap, page 1 the root
+ * of the tables, the rest are handed out one at a time.  The page bitmap is
+ * persistent, so after a live update the tables keep growing where they
+ * were; a region that is not adopted on a live-update boot starts afresh.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/bitops.h>
+#include <linux/fs.h>
+#include <linux/mm.h>
+#include <linux/pkernfs.h>
+#include <linux/string.h>
+#include <linux/timekeeping.h>
+
+#include "internal.h"
+
+#define PKERNFS_REGION_PAGES	(PKERNFS_BLOCK_SIZE >> PAGE_SHIFT)
+#define PKERNFS_REGION_BITMAP	0
+#define PKERNFS_REGION_ROOT	1
+
+static const struct qstr pkernfs_iommu_dir_name = QSTR_INIT("iommu", 5);
+static const struct qstr pkernfs_root_pgtables_name =
+	QSTR_INIT("root-pgtables", 13);
+
+/* Serialises setting up iommu/ and root-pgtables at boot. */
+static DEFINE_MUTEX(pkernfs_iommu_setup_lock);
+
+/**
+ * pkernfs_iommu_init_block() - give an IOMMU page-table inode its region
+ * @store: the store
+ * @pi: a new inode of type IOMMU_ROOT_PGTABLES or IOMMU_DOMAIN_PGTABLES
+ *
+ * Return: 0 or -ENOSPC.
+ */
+int pkernfs_iommu_init_block(struct pkernfs_store *store,
+			     struct pkernfs_inode *pi)
+{
+	u32 blk;
+	int err;
+
+	err = pkernfs_alloc_block(store, &blk);
+	if (err)
+		return err;
+	memset(pkernfs_block_ptr(store, blk), 0, PKERNFS_BLOCK_SIZE);
+	pi->mappings_block = cpu_to_le32(blk);
+	pi->size = cpu_to_le64(PKERNFS_BLOCK_SIZE);
+	return 0;
+}
+
+/* Create an inode for the kernel, before user space or any mount exists. */
+static int pkernfs_iommu_create(struct pkernfs_store *store, u64 parent,
+				const struct qstr *name, u32 flags, u64 *ino)
+{
+	bool dir = flags & PKERNFS_INODE_FLAG_IOMMU_DIR;
+	struct pkernfs_inode *pi;
+	struct timespec64 now;
+	int err;
+
+	err = pkernfs_alloc_ino(store, ino);
+	if (err)
+		return err;
+	pi = &store->inodes[*ino - 1];
+	ktime_get_real_ts64(&now);
+	pi->flags = cpu_to_le32(flags);
+	pi->mode = cpu_to_le32(dir ? S_IFDIR | 0755 : S_IFREG | 0400);
+	pi->nlink = cpu_to_le32(dir ? 2 : 1);
+	pi->name_len = cpu_to_le16(name->len);
+	memcpy(pi->name, name->name, name->len);
+	pi->atime_sec = cpu_to_le64(now.tv_sec);
+	pi->mtime_sec = pi->atime_sec;
+	pi->ctime_sec = pi->atime_sec;
+	if (!dir) {
+		err = pkernfs_iommu_init_block(store, pi);
+		if (err) {
+			pkernfs_free_ino(store, *ino);
+			return err;
+		}
+	}
+	pkernfs_dir_link(store, parent, *ino);
+	if (dir)
+		le32_add_cpu(&store->inodes[parent - 1].nlink, 1);
+	return 0;
+}
+
+/* Find or create @name of type @flags in @parent. */
+static int pkernfs_iommu_get(struct pkernfs_store *store, u64 parent,
+			     const struct qstr *name, u32 flags, u64 *ino)
+{
+	*ino = pkernfs_dir_find(store, parent, name);
+	if (!*ino)
+		return pkernfs_iommu_create(store, parent, name, flags, ino);
+	if (le32_to_cpu(store->inodes[*ino - 1].flags) != flags) {
+		pr_err("%.*s is not what the kernel created there\n",
+		       name->len, name->name);
+		return -EUCLEAN;
+	}
+	return 0;
+}
+
+static void pkernfs_region_fill(struct pkernfs_store *store, u64 ino,
+				struct pkernfs_region *region)
+{
+	u32 blk = le32_to_cpu(store->inodes[ino - 1].mappings_block);
+
+	region->vaddr = pkernfs_block_ptr(store, blk);
+	region->paddr = store->base + ((phys_addr_t)blk << PKERNFS_BLOCK_SHIFT);
+	region->bytes = PKERNFS_BLOCK_SIZE;
+	region->ino = ino;
+	spin_lock_irq(&store->iommu_lock);
+	__set_bit(blk, store->iommu_blocks);
+	spin_unlock_irq(&store->iommu_lock);
+}
+
+/* Claim the region of @ino for one user at a time. */
+static int pkernfs_region_claim(struct pkernfs_store *store, u64 ino,
+				struct pkernfs_region *region)
+{
+	u32 blk = le32_to_cpu(store->inodes[ino - 1].mappings_block);
+
+	if (!pkernfs_block_valid(store, blk)) {
+		pr_err("inode %llu has no valid region\n", ino);
+		return -EUCLEAN;
+	}
+	if (test_and_set_bit(ino - 1, store->iommu_busy))
+		return -EBUSY;
+	pkernfs_region_fill(store, ino, region);
+	return 0;
+}
+
+static bool pkernfs_iommu_usable(struct pkernfs_store *store)
+{
+	return store->mem && store->direct_mapped && store->iommu_blocks;
+}
+
+/**
+ * pkernfs_iommu_root_region() - the region for the VT-d root and context tables
+ * @region: filled in
+ *
+ * Finds iommu/root-pgtables, creating iommu/ and it on a fresh region.  Only
+ * one IOMMU unit can have it.
+ *
+ * Return: 0, -EOPNOTSUPP when pkernfs cannot hold IOMMU tables, -EBUSY when
+ * another unit has it, or another negative errno.
+ */
+int pkernfs_iommu_root_region(struct pkernfs_region *region)
+{
+	struct pkernfs_store *store = &pkernfs_store;
+	u64 dir, ino;
+	int err;
+
+	if (!pkernfs_iommu_usable(store))
+		return -EOPNOTSUPP;
+	mutex_lock(&pkernfs_iommu_setup_lock);
+	err = pkernfs_check_once(store);
+	if (!err)
+		err = pkernfs_iommu_get(store, PKERNFS_ROOT_INO,
+					&pkernfs_iommu_dir_name,
+					PKERNFS_INODE_FLAG_IOMMU_DIR, &dir);
+	if (!err)
+		err = pkernfs_iommu_get(store, dir, &pkernfs_root_pgtables_name,
+					PKERNFS_INODE_FLAG_IOMMU_ROOT_PGTABLES,
+					&ino);
+	if (!err)
+		err = pkernfs_region_claim(store, ino, region);
+	mutex_unlock(&pkernfs_iommu_setup_lock);
+	return err;
+}
+EXPORT_SYMBOL_GPL(pkernfs_iommu_root_region);
+
+/**
+ * pkernfs_is_iommu_domain_pgtables() - is @file a domain page-table file?
+ * @file: any file
+ *
+ * Return: true for a file that user space created in pkernfs' iommu/.
+ */
+bool pkernfs_is_iommu_domain_pgtables(struct file *file)
+{
+	struct inode *inode;
+
+	if (!file || file->f_op != &pkernfs_pgtables_fops)
+		return false;
+	inode = file_inode(file);
+	return le32_to_cpu(PKERNFS_PI(inode)->flags) ==
+		PKERNFS_INODE_FLAG_IOMMU_DOMAIN_PGTABLES;
+}
+EXPORT_SYMBOL_GPL(pkernfs_is_iommu_domain_pgtables);
+
+/**
+ * pkernfs_iommu_domain_region() - the region of a domain page-table file
+ * @file: a file for which pkernfs_is_iommu_domain_pgtables() is true
+ * @region: filled in
+ *
+ * The file stays busy, and cannot be unlinked, until
+ * pkernfs_iommu_put_region().
+ *
+ * Return: 0, -EBADF if @file is no such file, -EBUSY if another domain uses
+ * it.
+ */
+int pkernfs_iommu_domain_region(struct file *file,
+				struct pkernfs_region *region)
+{
+	struct pkernfs_store *store = &pkernfs_store;
+	struct inode *inode;
+	int err;
+
+	if (!pkernfs_is_iommu_domain_pgtables(file))
+		return -EBADF;
+	if (!pkernfs_iommu_usable(store))
+		return -EOPNOTSUPP;
+	inode = file_inode(file);
+	err = pkernfs_region_claim(store, inode->i_ino, region);
+	if (!err)
+		pr_info("iommu/%pD: page tables at %pa\n", file,
+			&(phys_addr_t){ region->paddr + PAGE_SIZE });
+	return err;
+}
+EXPORT_SYMBOL_GPL(pkernfs_iommu_domain_region);
+
+/**
+ * pkernfs_iommu_put_region() - a domain no longer uses its region
+ * @region: from pkernfs_iommu_domain_region()
+ */
+void pkernfs_iommu_put_region(struct pkernfs_region *region)
+{
+	struct pkernfs_store *store = &pkernfs_store;
+	u32 blk = (region->paddr - store->base) >> PKERNFS_BLOCK_SHIFT;
+
+	spin_lock_irq(&store->iommu_lock);
+	__clear_bit(blk, store->iommu_blocks);
+	spin_unlock_irq(&store->iommu_lock);
+	clear_bit(region->ino - 1, store->iommu_busy);
+}
+EXPORT_SYMBOL_GPL(pkernfs_iommu_put_region);
+
+/**
+ * pkernfs_iommu_busy() - is an IOMMU page-table inode in use?
+ * @store: the store
+ * @ino: the inode
+ *
+ * Return: true while an IOMMU uses the inode's region.
+ */
+bool pkernfs_iommu_busy(struct pkernfs_store *store, u64 ino)
+{
+	return test_bit(ino - 1, store->iommu_busy);
+}
+
+/**
+ * pkernfs_region_root_page() - the root page of a region
+ * @region: a claimed region
+ * @adopt: keep the tables a previous kernel left, if there are any
+ * @adopted: set to whether tables were kept
+ *
+ * Without @adopt, or with nothing to adopt, the whole region is cleared and
+ * the root page comes back zeroed.
+ *
+ * Return: the root page.
+ */
+void *pkernfs_region_root_page(struct pkernfs_region *region, bool adopt,
+			       bool *adopted)
+{
+	void *bitmap = region->vaddr;
+
+	*adopted = adopt && test_bit_le(PKERNFS_REGION_BITMAP, bitmap) &&
+		   test_bit_le(PKERNFS_REGION_ROOT, bitmap);
+	if (!*adopted) {
+		/* The region is claimed: nobody else allocates from it. */
+		memset(region->vaddr, 0, region->bytes);
+		__set_bit_le(PKERNFS_REGION_BITMAP, bitmap);
+		__set_bit_le(PKERNFS_REGION_ROOT, bitmap);
+	}
+	return region->vaddr + PKERNFS_REGION_ROOT * PAGE_SIZE;
+}
+EXPORT_SYMBOL_GPL(pkernfs_region_root_page);
+
+/**
+ * pkernfs_region_alloc_page() - allocate a zeroed page from a region
+ * @region: a claimed region
+ *
+ * May be called in atomic context.
+ *
+ * Return: the page's direct-map address, or NULL when the region is full.
+ */
+void *pkernfs_region_alloc_page(struct pkernfs_region *region)
+{
+	struct pkernfs_store *store = &pkernfs_store;
+	unsigned long flags, page;
+	void *addr;
+
+	spin_lock_irqsave(&store->iommu_lock, flags);
+	page = find_next_zero_bit_le(region->vaddr, PKERNFS_REGION_PAGES,
+				     PKERNFS_REGION_ROOT + 1);
+	if (page < PKERNFS_REGION_PAGES)
+		__set_bit_le(page, region->vaddr);
+	spin_unlock_irqrestore(&store->iommu_lock, flags);
+	if (page >= PKERNFS_REGION_PAGES) {
+		pr_err_ratelimited("IOMMU region of inode %llu is full\n",
+				   region->ino);
+		return NULL;
+	}
+	addr = region->vaddr + page * PAGE_SIZE;
+	memset(addr, 0, PAGE_SIZE);
+	return addr;
+}
+EXPORT_SYMBOL_GPL(pkernfs_region_alloc_page);
+
+/**
+ * pkernfs_region_free_page() - free an IOMMU page if it is pkernfs'
+ * @vaddr: a page-table page being freed by an IOMMU driver
+ *
+ * IOMMU free paths call this first, so that no page of the region ever
+ * reaches the page allocator.  Root and bitmap pages are never freed this
+ * way: they go with their file.
+ *
+ * Return: true if the page belongs to pkernfs (and has been dealt with).
+ */
+bool pkernfs_region_free_page(void *vaddr)
+{
+	struct pkernfs_store *store = &pkernfs_store;
+	unsigned long flags, offset, page;
+	u32 blk;
+
+	if (!store->direct_mapped || vaddr < store->mem ||
+	    vaddr >= store->mem + store->size)
+		return false;
+	offset = vaddr - store->mem;
+	blk = offset >> PKERNFS_BLOCK_SHIFT;
+	page = (offset >> PAGE_SHIFT) % PKERNFS_REGION_PAGES;
+
+	spin_lock_irqsave(&store->iommu_lock, flags);
+	if (test_bit(blk, store->iommu_blocks) && page > PKERNFS_REGION_ROOT)
+		__clear_bit_le(page, pkernfs_block_ptr(store, blk));
+	spin_unlock_irqrestore(&store->iommu_lock, flags);
+	return true;
+}
+EXPORT_SYMBOL_GPL(pkernfs_region_free_page);
+
+/**
+ * pkernfs_owns_phys() - is a physical address inside the pkernfs region?
+ * @paddr: the address
+ *
+ * Return: true if @paddr lies in the region and pkernfs holds IOMMU tables.
+ */
+bool pkernfs_owns_phys(phys_addr_t paddr)
+{
+	struct pkernfs_store *store = &pkernfs_store;
+
+	return store->direct_mapped && paddr >= store->base &&
+	       paddr - store->base < store->size;
+}
+EXPORT_SYMBOL_GPL(pkernfs_owns_phys);
+
+/**
+ * pkernfs_file_dma_pin() - note that an IOMMU maps a file's memory
+ * @file: the file behind a VFIO DMA mapping
+ *
+ * Until pkernfs_file_dma_unpin(), the file cannot be unlinked or shrunk: that
+ * would free memory a device may still write.
+ *
+ * Return: 0 if @file is a pkernfs file, now pinned, else -EINVAL.
+ */
+int pkernfs_file_dma_pin(struct file *file)
+{
+	struct inode *inode = file_inode(file);
+
+	if (file->f_op != &pkernfs_file_fops)
+		return -EINVAL;
+	atomic_inc(&PKERNFS_STORE(inode->i_sb)->dma_pins[inode->i_ino - 1]);
+	return 0;
+}
+EXPORT_SYMBOL_GPL(pkernfs_file_dma_pin);
+
+/**
+ * pkernfs_file_dma_unpin() - undo pkernfs_file_dma_pin()
+ * @file: the file
+ */
+void pkernfs_file_dma_unpin(struct file *file)
+{
+	struct inode *inode = file_inode(file);
+
+	atomic_dec(&PKERNFS_STORE(inode->i_sb)->dma_pins[inode->i_ino - 1]);
+}
+EXPORT_SYMBOL_GPL(pkernfs_file_dma_unpin);
+
+/**
+ * pkernfs_dma_pinned() - does an IOMMU map this file's memory?
+ * @inode: a regular file
+ *
+ * Return: true while VFIO maps some of the file for DMA.
+ */
+bool pkernfs_dma_pinned(struct inode *inode)
+{
+	return atomic_read(&PKERNFS_STORE(inode->i_sb)->dma_pins[inode->i_ino - 1]);
+}
+
+static int pkernfs_pgtables_setattr(struct mnt_idmap *idmap,
+				    struct dentry *dentry, struct iattr *attr)
+{
+	struct inode *inode = d_inode(dentry);
+
+	/* "truncate -s 2M iommu/dom-0", as the RFC had it, changes nothing. */
+	if ((attr->ia_valid & ATTR_SIZE) && attr->ia_size != inode->i_size)
+		return pkernfs_iommu_busy(PKERNFS_STORE(inode->i_sb),
+					  inode->i_ino) ? -EBUSY : -EINVAL;
+	attr->ia_valid &= ~ATTR_SIZE;
+	return pkernfs_setattr(idmap, dentry, attr);
+}
+
+/* Kernel-owned: no read, write or mmap. */
+const struct file_operations pkernfs_pgtables_fops = {
+	.llseek		= noop_llseek,
+};
+
+const struct inode_operations pkernfs_pgtables_iops = {
+	.setattr	= pkernfs_pgtables_setattr,
+	.getattr	= pkernfs_getattr,
+};
