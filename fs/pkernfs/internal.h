@@ -73,7 +73,7 @@ struct pkernfs_store {
 	u32 block_hint;
 	bool checked;
 
-	spinlock_t iommu_lock;
+	spinlock_t iommu_lock;		/* the IOMMU regions, see above */
 	unsigned long *iommu_blocks;
 	DECLARE_BITMAP(iommu_busy, PKERNFS_INODE_COUNT);
 	atomic_t dma_pins[PKERNFS_INODE_COUNT];
