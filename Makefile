@@ -46,7 +46,7 @@ demo: initramfs
 check: initramfs
 	@$(VMTEST) $(VMTEST_ARGS)
 
-# Not part of check: it measures, in about 8 minutes, and judges nothing.
+# Not part of check: it measures, in about 10 minutes, and judges nothing.
 bench: initramfs
 	@$(S)/bench.sh
 

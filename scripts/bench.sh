@@ -55,7 +55,7 @@ main()
 	mkdir -p "$out"
 	rm -f "$out"/*.dat "$out/bench.png" "$out/results.md"
 
-	say BENCH "$reps repetitions, about 8 minutes under TCG"
+	say BENCH "$reps repetitions, about 10 minutes under TCG"
 	"$repo/scripts/qemu-run.sh" -t 1500 -m "$mem" -c "$cpu" \
 		-a "pkt.reps=$reps" -o "$out/vm" bench || rc=$?
 	tr -d '\r' <"$out/vm/output.log" >"$out/output.txt"
