@@ -306,6 +306,8 @@ static void pkfs_check_dir(struct pkfs_fsck *f, uint64_t dir, uint32_t *tail)
 static void pkfs_check_tree(struct pkfs_fsck *f)
 {
 	struct pkernfs_inode *root = pkfs_inode(f->img, PKERNFS_ROOT_INO);
+	struct pkfs_fix lone = { .kind = PKFS_FIX_ROOT,
+				.a = PKERNFS_ROOT_INO };
 	uint32_t head = 0, tail = 0;
 
 	f->state[PKERNFS_ROOT_INO - 1] = PKFS_SLOT_LINKED;
@@ -319,6 +321,13 @@ static void pkfs_check_tree(struct pkfs_fsck *f)
 			     (uint64_t)le64toh(root->parent_ino));
 		return;
 	}
+	/* Nothing follows these; clearing them loses nothing. */
+	if (root->sibling_ino)
+		pkfs_problem(f, &lone, "root inode is in a list (sibling_ino %" PRIu64 ")",
+			     (uint64_t)le64toh(root->sibling_ino));
+	if (root->name_len)
+		pkfs_problem(f, &lone, "root inode has a name (length %u)",
+			     le16toh(root->name_len));
 	pkfs_check_linked(f, PKERNFS_ROOT_INO, root);
 	/* Each inode is queued at most once, so the queue cannot overflow. */
 	f->queue[tail++] = PKERNFS_ROOT_INO;

@@ -27,6 +27,7 @@ enum pkfs_fix_kind {
 	PKFS_FIX_PARENT,	/* set inode a's parent to b */
 	PKFS_FIX_ORPHAN_FLAG,	/* clear inode a's orphan flag */
 	PKFS_FIX_FREE_LIST,	/* rebuild the free inode list */
+	PKFS_FIX_ROOT,		/* clear the root's sibling_ino and name */
 };
 
 struct pkfs_fix {

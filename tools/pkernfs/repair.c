@@ -94,6 +94,12 @@ static void pkfs_fix_inode(struct pkfs_fsck *f, const struct pkfs_fix *fix)
 		pkfs_msg("fixed: set the parent of inode %" PRIu64 " to %" PRIu64,
 			 fix->a, fix->b);
 		break;
+	case PKFS_FIX_ROOT:
+		pi->sibling_ino = 0;
+		pi->name_len = 0;
+		memset(pi->name, 0, sizeof(pi->name));
+		pkfs_msg("fixed: took the root inode out of lists and cleared its name");
+		break;
 	case PKFS_FIX_ORPHAN_FLAG:
 		pi->flags &= ~htole32(PKERNFS_INODE_FLAG_ORPHAN);
 		pkfs_msg("fixed: cleared the orphan flag of inode %" PRIu64,
@@ -145,6 +151,7 @@ void pkfs_repair(struct pkfs_fsck *f)
 	pkfs_apply(f, PKFS_FIX_NLINK);
 	pkfs_apply(f, PKFS_FIX_PARENT);
 	pkfs_apply(f, PKFS_FIX_ORPHAN_FLAG);
+	pkfs_apply(f, PKFS_FIX_ROOT);
 	/* Reclaimed orphans are free slots now: they join the list too. */
 	if (orphans || pkfs_has_fix(f, PKFS_FIX_FREE_LIST))
 		pkfs_fix_free_list(f);

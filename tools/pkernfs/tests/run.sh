@@ -276,6 +276,18 @@ fresh
 poke inode.$(ino /empty).flags=0x101
 fixable "orphan flag in a directory" "in a directory but flagged orphan"
 
+fresh
+poke inode.1.sibling_ino=$(ino /hello)
+fixable "root in a list" "root inode is in a list (sibling_ino $(ino /hello))"
+
+fresh
+poke inode.1.name=root
+fixable "root with a name" "root inode has a name (length 4)"
+
+fresh
+poke bit.100=1 inode.$(ino /empty).name=hello
+unfixable "leak next to damage the kernel refuses" 'duplicate name "hello"'
+
 # --- inode lists ------------------------------------------------------------
 
 fresh
