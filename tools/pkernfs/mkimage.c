@@ -4,7 +4,8 @@
  * pkernfs-fsck.
  *
  *   pkernfs-mkimage create [--size SIZE] [--base ADDR] [--seed N]
- *                          [--extra N] [--orphan] [--empty] IMAGE
+ *                          [--extra N] [--orphan] [--empty] [--iommu]
+ *                          [--domains N] [--orphan-domain] IMAGE
  *	Format IMAGE as the kernel does (super.c: pkernfs_format()) and fill
  *	it through the same steps the kernel takes: inodes come off the free
  *	list head, entries are linked in inode order (dir.c), blocks are
@@ -12,14 +13,21 @@
  *	PKERNFS_INLINE_BLOCKS moves to a mapping table (blockmap.c).  A fixed
  *	tree comes first, so tests know what is where; --extra adds N more
  *	entries at places and sizes drawn from --seed.  --orphan leaves a file
- *	unlinked while open, as a kexec would find it.  --empty stops after
- *	the format.  One line per inode,
- *	"PATH INO TYPE NR_BLOCKS TABLE FIRST_BLOCK", goes to stdout.
+ *	unlinked while open, as a kexec would find it.  --empty leaves out
+ *	the fixed tree.  --iommu first makes iommu/ and iommu/root-pgtables
+ *	as the kernel does at boot (iommu.c), and after the fixed tree two
+ *	domain page-table files, iommu/dom-0 and iommu/dom-1, as user space
+ *	would; --domains N makes N of those instead.  --orphan-domain leaves
+ *	one more domain file unlinked while open.  One line per inode,
+ *	"PATH INO TYPE NR_BLOCKS TABLE FIRST_BLOCK", goes to stdout; TABLE is
+ *	the block of a page-table file.
  *
  *   pkernfs-mkimage poke [--raw] IMAGE ASSIGNMENT...
  *	super.FIELD=V, inode.N.FIELD=V, inode.N.name=STRING, bit.B=0|1 or
- *	map.N.K=V (entry K of inode N's block list).  The superblock is
- *	resealed afterwards, unless --raw or super.checksum was assigned.
+ *	map.N.K=V (entry K of inode N's block list) or page.N.K=0|1 (bit K
+ *	of the page bitmap in the block of page-table file N).  The
+ *	superblock is resealed afterwards, unless --raw or super.checksum
+ *	was assigned.
  *
  *   pkernfs-mkimage crc32 STRING
  *	Print crc32_le(~0, STRING), as the kernel computes it.
@@ -203,25 +211,57 @@ static void mk_times(struct mk_fs *fs, struct pkernfs_inode *pi)
 	pi->ctime_sec = pi->atime_sec;
 }
 
-/* namei.c: create or mkdir; @size bytes of a file get their blocks. */
+static void mk_name(struct pkernfs_inode *pi, const char *name)
+{
+	size_t len = strlen(name);
+
+	if (!len || len > PKERNFS_NAME_LEN)
+		mk_die("bad name %s", name);
+	pi->name_len = htole16(len);
+	memcpy(pi->name, name, len);
+}
+
+static bool mk_is_iommu_dir(struct mk_fs *fs, uint64_t dir)
+{
+	return le32toh(mk_inode(fs, dir)->flags) & PKERNFS_INODE_FLAG_IOMMU_DIR;
+}
+
+/* iommu.c: pkernfs_iommu_init_block(), one zeroed block of its own. */
+static void mk_pgtables_block(struct mk_fs *fs, struct pkernfs_inode *pi)
+{
+	uint32_t blk = mk_alloc_block(fs);
+
+	memset(pkfs_block(&fs->img, blk), 0, PKERNFS_BLOCK_SIZE);
+	pi->mappings_block = htole32(blk);
+	pi->size = htole64(PKERNFS_BLOCK_SIZE);
+}
+
+/*
+ * namei.c: create or mkdir; @size bytes of a file get their blocks.  A file
+ * created in iommu/ is a domain page-table file, and gets its block first.
+ */
 static uint64_t mk_add(struct mk_fs *fs, uint64_t dir, const char *name,
 		       bool is_dir, uint64_t size)
 {
 	uint64_t ino = mk_alloc_ino(fs);
 	struct pkernfs_inode *pi = mk_inode(fs, ino);
-	size_t len = strlen(name);
+	bool domain = mk_is_iommu_dir(fs, dir);
 
-	if (!len || len > PKERNFS_NAME_LEN)
-		mk_die("bad name %s", name);
-	pi->flags = htole32(is_dir ? PKERNFS_INODE_FLAG_DIR :
-				     PKERNFS_INODE_FLAG_FILE);
+	if (domain && (is_dir || size))
+		mk_die("iommu/ holds page-table files only");
+	if (domain) {
+		mk_pgtables_block(fs, pi);
+		pi->flags = htole32(PKERNFS_INODE_FLAG_IOMMU_DOMAIN_PGTABLES);
+	} else {
+		pi->flags = htole32(is_dir ? PKERNFS_INODE_FLAG_DIR :
+					     PKERNFS_INODE_FLAG_FILE);
+	}
 	pi->mode = htole32(is_dir ? S_IFDIR | 0755 : S_IFREG | 0644);
 	pi->uid = htole32(1000);
 	pi->gid = htole32(1000);
 	pi->nlink = htole32(is_dir ? 2 : 1);
 	pi->generation = htole32(mk_random(fs));
-	pi->name_len = htole16(len);
-	memcpy(pi->name, name, len);
+	mk_name(pi, name);
 	mk_times(fs, pi);
 	mk_link(fs, dir, ino);
 	if (is_dir) {
@@ -249,8 +289,51 @@ static void mk_remove(struct mk_fs *fs, uint64_t dir, uint64_t ino, bool open)
 		fs->super->orphan_ino = htole64(ino);
 		return;
 	}
-	mk_free_blocks(fs, pi);
+	if (pkfs_flags_pgtables(le32toh(pi->flags)))
+		mk_free_block(fs, le32toh(pi->mappings_block));
+	else
+		mk_free_blocks(fs, pi);
 	mk_free_ino(fs, ino);
+}
+
+/*
+ * iommu.c: pkernfs_iommu_create(), for what the kernel makes before any
+ * mount: owned by root, no generation, a page-table file's block allocated
+ * before the entry is linked, and the parent's link count raised for iommu/.
+ */
+static uint64_t mk_add_kernel(struct mk_fs *fs, uint64_t parent,
+			      const char *name, uint32_t flags)
+{
+	bool dir = flags & PKERNFS_INODE_FLAG_IOMMU_DIR;
+	uint64_t ino = mk_alloc_ino(fs);
+	struct pkernfs_inode *pi = mk_inode(fs, ino);
+
+	pi->flags = htole32(flags);
+	pi->mode = htole32(dir ? S_IFDIR | 0755 : S_IFREG | 0400);
+	pi->nlink = htole32(dir ? 2 : 1);
+	mk_name(pi, name);
+	mk_times(fs, pi);
+	if (!dir)
+		mk_pgtables_block(fs, pi);
+	mk_link(fs, parent, ino);
+	if (dir) {
+		struct pkernfs_inode *pd = mk_inode(fs, parent);
+
+		pd->nlink = htole32(le32toh(pd->nlink) + 1);
+	}
+	return ino;
+}
+
+/* iommu.c: pkernfs_iommu_root_region() on a fresh region.  Return: iommu/. */
+static uint64_t mk_iommu(struct mk_fs *fs)
+{
+	uint64_t dir = mk_add_kernel(fs, PKERNFS_ROOT_INO,
+				     PKFS_IOMMU_DIR_NAME,
+				     PKERNFS_INODE_FLAG_IOMMU_DIR);
+
+	mk_add_kernel(fs, dir, PKFS_ROOT_PGTABLES_NAME,
+		      PKERNFS_INODE_FLAG_IOMMU_ROOT_PGTABLES);
+	return dir;
 }
 
 /* super.c: pkernfs_format(). */
@@ -351,6 +434,22 @@ static void mk_print_path(struct mk_fs *fs, uint64_t ino, unsigned int depth)
 	printf("/%.*s", le16toh(pi->name_len), (const char *)pi->name);
 }
 
+static const char *mk_type_name(const struct pkernfs_inode *pi)
+{
+	switch (pkfs_type(pi)) {
+	case PKERNFS_INODE_FLAG_DIR:
+		return "dir";
+	case PKERNFS_INODE_FLAG_IOMMU_DIR:
+		return "iommu-dir";
+	case PKERNFS_INODE_FLAG_IOMMU_ROOT_PGTABLES:
+		return "root-pgtables";
+	case PKERNFS_INODE_FLAG_IOMMU_DOMAIN_PGTABLES:
+		return "domain-pgtables";
+	default:
+		return "file";
+	}
+}
+
 static void mk_manifest(struct mk_fs *fs)
 {
 	uint64_t ino;
@@ -362,8 +461,7 @@ static void mk_manifest(struct mk_fs *fs)
 		if (!pi->flags)
 			continue;
 		mk_print_path(fs, ino, 0);
-		printf(" %" PRIu64 " %s %u %u %u\n", ino,
-		       pkfs_type(pi) == PKERNFS_INODE_FLAG_DIR ? "dir" : "file",
+		printf(" %" PRIu64 " %s %u %u %u\n", ino, mk_type_name(pi),
 		       nr, le32toh(pi->mappings_block),
 		       nr ? le32toh(mk_block_list(fs, pi)[0]) : 0);
 	}
@@ -400,10 +498,11 @@ static void mk_open(struct mk_fs *fs, const char *path)
 
 static int mk_create(int argc, char **argv)
 {
-	uint64_t size = MB(256), base = 1ULL << 30;
-	unsigned int extra = 0;
+	uint64_t size = MB(256), base = 1ULL << 30, iommu_dir = 0;
+	unsigned int extra = 0, domains = 2, d;
 	struct mk_fs fs = { .seed = 1, .now = 1700000000 };
-	bool orphan = false, empty = false;
+	bool orphan = false, empty = false, iommu = false;
+	bool orphan_domain = false;
 	const char *path = NULL;
 	int fd, i;
 
@@ -420,6 +519,12 @@ static int mk_create(int argc, char **argv)
 			orphan = true;
 		else if (!strcmp(argv[i], "--empty"))
 			empty = true;
+		else if (!strcmp(argv[i], "--iommu"))
+			iommu = true;
+		else if (!strcmp(argv[i], "--domains") && i + 1 < argc)
+			domains = mk_number(argv[++i]);
+		else if (!strcmp(argv[i], "--orphan-domain"))
+			orphan_domain = true;
 		else if (!path && argv[i][0] != '-')
 			path = argv[i];
 		else
@@ -435,14 +540,28 @@ static int mk_create(int argc, char **argv)
 
 	mk_open(&fs, path);
 	mk_format(&fs, base);
+	iommu |= domains != 2 || orphan_domain;
+	if (iommu)
+		iommu_dir = mk_iommu(&fs);
 	if (!empty)
 		mk_fixed_tree(&fs);
+	for (d = 0; iommu && d < domains; d++) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "dom-%u", d);
+		mk_add(&fs, iommu_dir, name, false, 0);
+	}
 	mk_extra(&fs, extra);
 	if (orphan) {
 		uint64_t ino = mk_add(&fs, PKERNFS_ROOT_INO, "doomed", false,
 				      MB(4));
 
 		mk_remove(&fs, PKERNFS_ROOT_INO, ino, true);
+	}
+	if (orphan_domain) {
+		uint64_t ino = mk_add(&fs, iommu_dir, "doomed-dom", false, 0);
+
+		mk_remove(&fs, iommu_dir, ino, true);
 	}
 	fs.super->mount_count = htole64(1);
 	pkfs_super_seal(fs.super);
@@ -560,6 +679,23 @@ static void mk_poke_map(struct mk_fs *fs, char *spec, const char *val)
 	list[k] = htole32(mk_number(val));
 }
 
+static void mk_poke_page(struct mk_fs *fs, char *spec, const char *val)
+{
+	char *end;
+	struct pkernfs_inode *pi = mk_inode(fs, strtoull(spec, &end, 0));
+	uint64_t k = strtoull(end + 1, NULL, 0);
+	uint8_t *bitmap = pkfs_block(&fs->img, le32toh(pi->mappings_block));
+
+	if (*end != '.' || !pkfs_flags_pgtables(le32toh(pi->flags)))
+		mk_die("poke: bad page.%s", spec);
+	if (!bitmap || k >= PKFS_REGION_PAGES)
+		mk_die("poke: page.%s out of range", spec);
+	if (mk_number(val))
+		bitmap[k / 8] |= 1U << (k % 8);
+	else
+		bitmap[k / 8] &= ~(1U << (k % 8));
+}
+
 /* Apply one ASSIGNMENT.  Return: whether it set the checksum itself. */
 static bool mk_poke_one(struct mk_fs *fs, char *arg)
 {
@@ -576,6 +712,8 @@ static bool mk_poke_one(struct mk_fs *fs, char *arg)
 		mk_poke_inode(fs, arg + 6, val);
 	else if (!strncmp(arg, "map.", 4))
 		mk_poke_map(fs, arg + 4, val);
+	else if (!strncmp(arg, "page.", 5))
+		mk_poke_page(fs, arg + 5, val);
 	else if (!strncmp(arg, "bit.", 4))
 		pkfs_assign_bit(&fs->img, mk_number(arg + 4), mk_number(val));
 	else
@@ -617,7 +755,8 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	fprintf(stderr,
-		"usage: " MK_NAME " create [--size SIZE] [--base ADDR] [--seed N] [--extra N] [--orphan] [--empty] IMAGE\n"
+		"usage: " MK_NAME " create [--size SIZE] [--base ADDR] [--seed N] [--extra N] [--orphan] [--empty]\n"
+		"                          [--iommu] [--domains N] [--orphan-domain] IMAGE\n"
 		"       " MK_NAME " poke [--raw] IMAGE ASSIGNMENT...\n"
 		"       " MK_NAME " crc32 STRING\n");
 	return 2;

@@ -126,4 +126,25 @@ static inline bool pkfs_flags_dir(uint32_t flags)
 	return flags & (PKERNFS_INODE_FLAG_DIR | PKERNFS_INODE_FLAG_IOMMU_DIR);
 }
 
+/* IOMMU page-table files: one block each, in mappings_block. */
+static inline bool pkfs_flags_pgtables(uint32_t flags)
+{
+	return flags & (PKERNFS_INODE_FLAG_IOMMU_ROOT_PGTABLES |
+			PKERNFS_INODE_FLAG_IOMMU_DOMAIN_PGTABLES);
+}
+
+/*
+ * Inside the block of a page-table file (fs/pkernfs/iommu.c): page 0 is a
+ * little-endian bitmap of its 4 KiB pages, page 1 the root of the tables.
+ * Both bits are set once an IOMMU uses the block.
+ */
+#define PKFS_REGION_PAGE_SIZE	4096U
+#define PKFS_REGION_PAGES	(PKERNFS_BLOCK_SIZE / PKFS_REGION_PAGE_SIZE)
+#define PKFS_REGION_BITMAP	0
+#define PKFS_REGION_ROOT	1
+
+/* The names the kernel gives what it creates for the IOMMU. */
+#define PKFS_IOMMU_DIR_NAME	"iommu"
+#define PKFS_ROOT_PGTABLES_NAME	"root-pgtables"
+
 #endif /* _PKFS_H */
