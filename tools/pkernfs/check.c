@@ -10,6 +10,10 @@
  * is range-checked and owned at most once, and every block marked in use
  * must be referenced.
  *
+ * IOMMU page-table files own exactly one block each, in mappings_block; the
+ * tables in it belong to the IOMMU and are not looked at.  They sit in the
+ * IOMMU directory, which sits in the root and holds nothing else.
+ *
  * Unlike the kernel, the check goes on after a problem where it safely can,
  * to report as much as possible in one run.
  */
@@ -130,6 +134,36 @@ static void pkfs_check_blocks(struct pkfs_fsck *f, uint64_t ino,
 	pkfs_check_list(f, ino, list, nr);
 }
 
+/* An IOMMU page-table inode: one block, no block list, a 2 MiB size. */
+static void pkfs_check_pgtables(struct pkfs_fsck *f, uint64_t ino,
+				struct pkernfs_inode *pi)
+{
+	uint32_t blk = le32toh(pi->mappings_block);
+	uint64_t size = le64toh(pi->size);
+
+	if (pi->num_mappings)
+		pkfs_problem(f, NULL, "IOMMU page-table inode %" PRIu64 " maps %u blocks, expected none",
+			     ino, le32toh(pi->num_mappings));
+	if (size != PKERNFS_BLOCK_SIZE)
+		pkfs_problem(f, NULL, "IOMMU page-table inode %" PRIu64 " has size %" PRIu64 ", expected %lu",
+			     ino, size, (unsigned long)PKERNFS_BLOCK_SIZE);
+	if (!blk)
+		pkfs_problem(f, NULL, "IOMMU page-table inode %" PRIu64 " has no block",
+			     ino);
+	else
+		pkfs_check_ref(f, ino, blk);
+}
+
+/* The blocks of inode @ino, whatever its (already checked) type. */
+static void pkfs_check_data(struct pkfs_fsck *f, uint64_t ino,
+			    struct pkernfs_inode *pi)
+{
+	if (pkfs_flags_pgtables(le32toh(pi->flags)))
+		pkfs_check_pgtables(f, ino, pi);
+	else
+		pkfs_check_blocks(f, ino, pi);
+}
+
 /* Flags and mode agree on one type this tool knows.  Return: type ok. */
 static bool pkfs_check_type(struct pkfs_fsck *f, uint64_t ino,
 			    struct pkernfs_inode *pi)
@@ -142,11 +176,6 @@ static bool pkfs_check_type(struct pkfs_fsck *f, uint64_t ino,
 	    __builtin_popcount(type) != 1) {
 		pkfs_problem(f, NULL, "inode %" PRIu64 " has flags %#x, not exactly one known type",
 			     ino, flags);
-		return false;
-	}
-	if (type != PKERNFS_INODE_FLAG_FILE && !pkfs_flags_dir(type)) {
-		pkfs_problem(f, NULL, "inode %" PRIu64 ": type %#x is not supported",
-			     ino, type);
 		return false;
 	}
 	if (pkfs_flags_dir(type) ? !S_ISDIR(mode) : !S_ISREG(mode)) {
@@ -194,8 +223,47 @@ static bool pkfs_check_linked(struct pkfs_fsck *f, uint64_t ino,
 			     ino, le32toh(pi->nlink));
 	if (is_dir && (pi->num_mappings || pi->mappings_block || pi->size))
 		pkfs_problem(f, NULL, "directory inode %" PRIu64 " has data", ino);
-	pkfs_check_blocks(f, ino, pi);
+	pkfs_check_data(f, ino, pi);
 	return true;
+}
+
+static bool pkfs_name_is(const struct pkernfs_inode *pi, const char *name)
+{
+	size_t len = strlen(name);
+
+	return le16toh(pi->name_len) == len && !memcmp(pi->name, name, len);
+}
+
+/*
+ * iommu/ sits in the root and holds IOMMU page-table files only; those sit
+ * nowhere else.  What the kernel creates there has the name it gave it, as
+ * nothing can rename it.
+ */
+static void pkfs_check_placement(struct pkfs_fsck *f, uint64_t dir,
+				 uint64_t ino, struct pkernfs_inode *pi)
+{
+	uint32_t dir_flags = le32toh(pkfs_inode(f->img, dir)->flags);
+	uint32_t type = pkfs_type(pi);
+	bool in_iommu = dir_flags & PKERNFS_INODE_FLAG_IOMMU_DIR;
+
+	if (in_iommu && !pkfs_flags_pgtables(type))
+		pkfs_problem(f, NULL, "inode %" PRIu64 " (%s) is in IOMMU directory %" PRIu64 ", which holds only page-table files",
+			     ino, pkfs_flags_dir(type) ? "directory" : "file",
+			     dir);
+	if (!in_iommu && pkfs_flags_pgtables(type))
+		pkfs_problem(f, NULL, "IOMMU page-table inode %" PRIu64 " is in directory %" PRIu64 ", not in the IOMMU directory",
+			     ino, dir);
+	if (type == PKERNFS_INODE_FLAG_IOMMU_DIR && dir != PKERNFS_ROOT_INO)
+		pkfs_problem(f, NULL, "IOMMU directory %" PRIu64 " is in directory %" PRIu64 ", not in the root",
+			     ino, dir);
+	if (type == PKERNFS_INODE_FLAG_IOMMU_DIR &&
+	    !pkfs_name_is(pi, PKFS_IOMMU_DIR_NAME))
+		pkfs_problem(f, NULL, "IOMMU directory %" PRIu64 " is not named \"" PKFS_IOMMU_DIR_NAME "\"",
+			     ino);
+	if (type == PKERNFS_INODE_FLAG_IOMMU_ROOT_PGTABLES &&
+	    !pkfs_name_is(pi, PKFS_ROOT_PGTABLES_NAME))
+		pkfs_problem(f, NULL, "IOMMU root page-table inode %" PRIu64 " is not named \"" PKFS_ROOT_PGTABLES_NAME "\"",
+			     ino);
 }
 
 static bool pkfs_same_name(const struct pkernfs_inode *a,
@@ -288,10 +356,12 @@ static void pkfs_check_dir(struct pkfs_fsck *f, uint64_t dir, uint32_t *tail)
 		if (le64toh(pi->parent_ino) != dir)
 			pkfs_problem(f, &parent, "inode %" PRIu64 " in directory %" PRIu64 " names parent %" PRIu64,
 				     ino, dir, (uint64_t)le64toh(pi->parent_ino));
-		if (pkfs_check_linked(f, ino, pi) &&
-		    pkfs_flags_dir(le32toh(pi->flags))) {
-			f->queue[(*tail)++] = ino;
-			subdirs++;
+		if (pkfs_check_linked(f, ino, pi)) {
+			pkfs_check_placement(f, dir, ino, pi);
+			if (pkfs_flags_dir(le32toh(pi->flags))) {
+				f->queue[(*tail)++] = ino;
+				subdirs++;
+			}
 		}
 		prev = ino;
 		ino = le64toh(pi->sibling_ino);
@@ -358,10 +428,11 @@ static void pkfs_check_orphan(struct pkfs_fsck *f, uint64_t ino,
 			     ino);
 		fixable = false;
 	}
-	pkfs_check_blocks(f, ino, pi);
+	pkfs_check_data(f, ino, pi);
 	if (fixable)
 		pkfs_problem(f, &fix, "inode %" PRIu64 " is an orphan (unlinked while in use) holding %u blocks",
-			     ino, le32toh(pi->num_mappings));
+			     ino, pkfs_flags_pgtables(flags) ? 1 :
+			     le32toh(pi->num_mappings));
 }
 
 static void pkfs_check_orphans(struct pkfs_fsck *f)
@@ -447,7 +518,7 @@ static void pkfs_check_slots(struct pkfs_fsck *f)
 			     ino, (uint64_t)le64toh(pi->parent_ino));
 		/* Its blocks are its own: do not call them leaked. */
 		if (pkfs_check_type(f, ino, pi))
-			pkfs_check_blocks(f, ino, pi);
+			pkfs_check_data(f, ino, pi);
 	}
 	pkfs_span_flush(f, &leaked);
 }

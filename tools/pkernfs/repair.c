@@ -6,7 +6,8 @@
  * tree, the block ownership and the slot states it computed can be trusted.
  * Fixes are applied by kind, in an order where each one only relies on what
  * the earlier ones left: the bitmap first, then the orphans (which free
- * blocks and slots), inode fields, the free list, and the checksum last.
+ * blocks and slots; an IOMMU page-table file gives back its one block),
+ * inode fields, the free list, and the checksum last.
  */
 #include <inttypes.h>
 #include <string.h>

@@ -108,6 +108,21 @@ expect 0 "inodes 1 used, 4095 free of 4096" "freshly formatted region is clean"
 fresh --size 6M --empty
 expect 0 ": clean$" "smallest region (3 blocks) is clean"
 
+fresh --iommu
+expect 0 ": clean$" "image with iommu/ is clean"
+expect 0 "inodes 14 used" "summary counts the IOMMU inodes"
+expect 0 "iommu/  ino $(ino /iommu) iommu-dir .* nlink 2$" \
+	"dump shows the IOMMU directory" --dump
+
+for seed in 1 2; do
+	fresh --size 2G --seed $seed --extra 300 --domains 6
+	expect 0 ": clean$" "seeded tree $seed with 6 domain files is clean"
+done
+fresh --empty --domains 0
+expect 0 "inodes 3 used, 4093 free" "iommu/ with only root-pgtables is clean"
+fresh --size 6M --empty --domains 0
+expect 0 "blocks 3 used, 0 free of 3" "root-pgtables fills the smallest region"
+
 crc=$("$MK" crc32 123456789)
 [ "$crc" = 0x340bc6d9 ]
 result $? "crc32_le(~0) is ~zlib crc32 (got $crc)"
@@ -288,6 +303,113 @@ fresh
 poke bit.100=1 inode.$(ino /empty).name=hello
 unfixable "leak next to damage the kernel refuses" 'duplicate name "hello"'
 
+# --- IOMMU page-table files ---------------------------------------------------
+
+# Move dom-1, last in iommu/, to the empty /b/c.
+fresh --iommu
+d1=$(ino /iommu/dom-1)
+poke inode.$(ino /iommu/dom-0).sibling_ino=0 \
+	inode.$(ino /b/c).child_ino=$d1 inode.$d1.parent_ino=$(ino /b/c)
+unfixable "page-table file outside iommu/" \
+	"IOMMU page-table inode $d1 is in directory $(ino /b/c), not in the IOMMU directory"
+
+# Make /empty a domain file where it is, with a block of its own.
+fresh --iommu
+e=$(ino /empty)
+poke inode.$e.flags=0x10 inode.$e.size=0x200000 inode.$e.mappings_block=100 \
+	bit.100=1
+unfixable "page-table file in the root" \
+	"IOMMU page-table inode $e is in directory 1, not in the IOMMU directory"
+
+# Move /empty, last in the root, into iommu/ between root-pgtables and dom-0.
+fresh --iommu
+e=$(ino /empty)
+poke inode.$(ino /hello).sibling_ino=0 \
+	inode.$(ino /iommu/root-pgtables).sibling_ino=$e \
+	inode.$e.sibling_ino=$(ino /iommu/dom-0) inode.$e.parent_ino=$(ino /iommu)
+unfixable "regular file inside iommu/" \
+	"inode $e (file) is in IOMMU directory $(ino /iommu), which holds only page-table files"
+
+fresh --iommu
+d1=$(ino /iommu/dom-1)
+poke inode.$d1.flags=2 inode.$d1.mode=0x41ed inode.$d1.size=0 \
+	inode.$d1.mappings_block=0 inode.$d1.nlink=2 inode.$(ino /iommu).nlink=3
+unfixable "plain directory inside iommu/" \
+	"inode $d1 (directory) is in IOMMU directory $(ino /iommu)"
+
+fresh --iommu
+poke inode.$(ino /iommu/dom-0).num_mappings=1
+unfixable "page-table file with a block list" \
+	"IOMMU page-table inode $(ino /iommu/dom-0) maps 1 blocks, expected none"
+
+fresh --iommu
+poke inode.$(ino /iommu/root-pgtables).size=4096
+unfixable "page-table file not 2 MiB" \
+	"IOMMU page-table inode $(ino /iommu/root-pgtables) has size 4096, expected 2097152"
+
+fresh --iommu
+poke inode.$(ino /iommu/dom-0).mappings_block=0
+unfixable "page-table file without a block" \
+	"IOMMU page-table inode $(ino /iommu/dom-0) has no block"
+
+fresh --iommu
+poke inode.$(ino /iommu/dom-0).mappings_block=1000
+unfixable "page-table block out of range" \
+	"inode $(ino /iommu/dom-0) refers to block 1000, out of range"
+
+fresh --iommu
+poke inode.$(ino /iommu/dom-1).mappings_block=$(first /hello)
+unfixable "page-table block cross-linked with file data" \
+	"block $(first /hello) is cross-linked"
+
+fresh --iommu
+poke bit.$(table /iommu/dom-0)=0
+fixable "page-table block marked free" \
+	"refers to free block $(table /iommu/dom-0)"
+
+fresh --iommu
+poke inode.$(ino /iommu/dom-0).nlink=2
+fixable "page-table file nlink wrong" \
+	"file inode $(ino /iommu/dom-0) has link count 2, expected 1"
+
+fresh --iommu
+poke inode.$(ino /iommu/dom-0).mode=0x41ed
+unfixable "page-table file with a directory mode" "mode 040755 does not match"
+
+fresh --iommu
+poke inode.$(ino /iommu/dom-1).name=dom-0
+unfixable "duplicate name in iommu/" 'duplicate name "dom-0"'
+
+# Move iommu/, first in the root, to the head of /b.
+fresh --iommu
+i=$(ino /iommu)
+poke inode.1.child_ino=$(ino /a) inode.1.nlink=4 \
+	inode.$(ino /b).child_ino=$i inode.$i.sibling_ino=$(ino /b/c) \
+	inode.$i.parent_ino=$(ino /b) inode.$(ino /b).nlink=4
+unfixable "iommu/ not in the root" \
+	"IOMMU directory $i is in directory $(ino /b), not in the root"
+
+fresh --iommu
+poke inode.$(ino /iommu).name=iommv
+unfixable "iommu/ renamed" "IOMMU directory $(ino /iommu) is not named \"iommu\""
+
+fresh --iommu
+poke inode.$(ino /iommu/root-pgtables).name=dom-9
+unfixable "root-pgtables renamed" \
+	"IOMMU root page-table inode $(ino /iommu/root-pgtables) is not named"
+
+fresh --iommu
+poke inode.$(ino /b/c).flags=4
+unfixable "second IOMMU directory" \
+	"IOMMU directory $(ino /b/c) is in directory $(ino /b), not in the root"
+
+fresh --orphan-domain
+fixable "orphaned page-table file" \
+	"inode $(ino /iommu/doomed-dom) is an orphan (unlinked while in use) holding 1 blocks"
+expect 0 "blocks 52 used" "orphaned page-table file's block was freed"
+expect 0 "free list: $(ino /iommu/doomed-dom)-4096 " \
+	"orphaned page-table inode was freed" --dump
+
 # --- inode lists ------------------------------------------------------------
 
 fresh
@@ -332,13 +454,23 @@ fixable "several fixable problems" "inodes .* free but not on the free list"
 
 # --- random damage: never crash or hang, and a repair always sticks --------
 
-fresh --size 1G --seed 5 --extra 40
-cp --sparse=always "$IMG" "$T/base"
-fields="flags mode sibling_ino child_ino parent_ino size nlink num_mappings mappings_block name_len"
-bad=0
-for i in $(seq 1 60); do
+# random_damage NAME [mkimage create options]
+random_damage() {
+	name=$1
+	shift
+	fresh "$@"
+	cp --sparse=always "$IMG" "$T/base"
+	fields="flags mode sibling_ino child_ino parent_ino size nlink num_mappings mappings_block name_len"
+	bad=0
+	for i in $(seq 1 60); do
+		damage_one $i
+	done
+	result $bad "$name: no crash, repairs stick"
+}
+
+damage_one() {
 	cp --sparse=always "$T/base" "$IMG"
-	set -- $(awk -v s=$i -v f="$fields" 'BEGIN {
+	set -- $(awk -v s=$1 -v f="$fields" 'BEGIN {
 		srand(s); split(f, a, " ");
 		for (k = 0; k < 3; k++)
 			printf "inode.%d.%s=%d ", 1 + int(rand() * 60),
@@ -360,8 +492,11 @@ for i in $(seq 1 60); do
 		echo "# damage $*: repair exit $rc"
 		bad=1
 	fi
-done
-result $bad "random inode damage: no crash, repairs stick"
+}
+
+random_damage "random inode damage" --size 1G --seed 5 --extra 40
+random_damage "random inode damage with iommu/" --size 1G --seed 5 --extra 40 \
+	--domains 4 --orphan-domain
 
 echo "1..$n"
 echo "$passed passed, $failed failed"
