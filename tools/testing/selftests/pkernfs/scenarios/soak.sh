@@ -1,0 +1,54 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# soak: 20 chained live updates.  Each stage mounts pkernfs, checks every
+# byte all earlier stages wrote (pkernfs_soak verify), that statfs matches
+# the tree and that the file the last kernel left unlinked-while-open was
+# reclaimed; then writes its own files, leaves a file unlinked but held
+# open and a process truncating a file up and down, and kexecs with
+# pkernfs still mounted.  The last stage unmounts and runs pkernfs-fsck:
+# the region must be clean, with no leaked block.
+
+. /scenarios/lib.sh
+
+LAST_STAGE=21
+
+pk_require_fs
+
+if [ "$PK_STAGE" -eq 1 ]; then
+	seed=$(pk_cmdline_arg pkt.seed) ||
+		seed=$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')
+	echo "$seed" >"$PK_STATE/seed"
+fi
+seed=$(cat "$PK_STATE/seed")
+base=$(pk_region_base)
+size=$(pk_cmdline_arg pkernfs)
+size=$(pk_bytes "${size%%!*}")
+soak=$PK_BIN/pkernfs_soak
+s=$PK_STAGE
+[ "$s" -eq 1 ] &&
+	pk_log "seed $seed (rerun with: vmtest.sh -s soak -a pkt.seed=$seed)"
+
+pk_check "stage $s: mount" pk_mount || pk_done
+if [ "$s" -gt 1 ]; then
+	pk_check "stage $s: the held file of stage $((s - 1)) was reclaimed" \
+		sh -c "dmesg | grep -q 'reclaimed 1 inodes unlinked'"
+	pk_check "stage $s: stages 1..$((s - 1)) read back intact" \
+		"$soak" verify $((s - 1)) "$seed"
+	pk_check "stage $s: statfs matches the tree" "$soak" usage
+fi
+
+if [ "$s" -lt "$LAST_STAGE" ]; then
+	pk_check "stage $s: write" "$soak" write "$s" "$seed"
+	pk_check "stage $s: hold an unlinked file, truncate in a loop" \
+		sh -c "'$soak' hold && '$soak' truncloop '$seed'"
+	pk_dmesg_check
+	pk_kexec_next
+	pk_done
+fi
+
+pk_check "final: umount" umount "$PK_MNT"
+pk_check "final: pkernfs-fsck: region clean, nothing leaked" \
+	pkernfs-fsck --base "$base" --size "$size" /dev/mem
+pk_dmesg_check
+pk_done
