@@ -4,7 +4,8 @@
  *
  * The dump follows the same lists as the check but trusts nothing either:
  * each inode is printed at most once, and a block list is only read when
- * its length and table are in range.
+ * its length and table are in range.  An IOMMU page-table file shows its
+ * one block and how many pages of it its page bitmap gives out.
  */
 #include <ctype.h>
 #include <inttypes.h>
@@ -71,6 +72,34 @@ static const char *pkfs_type_name(const struct pkernfs_inode *pi)
 	}
 }
 
+/*
+ * The one block of an IOMMU page-table file, and how many of its pages the
+ * page bitmap gives out.  The tables themselves are the IOMMU's business.
+ */
+static void pkfs_dump_region(struct pkfs_fsck *f, struct pkernfs_inode *pi)
+{
+	uint32_t blk = le32toh(pi->mappings_block);
+	const uint8_t *bitmap;
+	unsigned int used = 0, i;
+
+	printf(" block %u", blk);
+	if (blk < PKERNFS_FIRST_DATA_BLOCK || blk >= f->nr_blocks) {
+		printf(" (out of range)");
+		return;
+	}
+	bitmap = pkfs_block(f->img, blk);
+	for (i = 0; i < PKFS_REGION_PAGES / 8; i++)
+		used += __builtin_popcount(bitmap[i]);
+	if (!used)
+		printf(", pages unused");
+	else
+		printf(", pages %u/%lu used%s", used,
+		       (unsigned long)PKFS_REGION_PAGES,
+		       bitmap[0] >> PKFS_REGION_BITMAP & 1 &&
+		       bitmap[0] >> PKFS_REGION_ROOT & 1 ? "" :
+		       " (no bitmap or root page)");
+}
+
 static void pkfs_dump_blocks(struct pkfs_fsck *f, struct pkernfs_inode *pi)
 {
 	uint32_t nr = le32toh(pi->num_mappings);
@@ -115,7 +144,10 @@ static void pkfs_dump_inode(struct pkfs_fsck *f, uint64_t ino,
 	       flags & PKERNFS_INODE_FLAG_ORPHAN ? ",orphan" : "",
 	       le32toh(pi->mode) & 07777, le32toh(pi->uid), le32toh(pi->gid),
 	       (uint64_t)le64toh(pi->size), le32toh(pi->nlink));
-	pkfs_dump_blocks(f, pi);
+	if (pkfs_flags_pgtables(flags))
+		pkfs_dump_region(f, pi);
+	else
+		pkfs_dump_blocks(f, pi);
 	putchar('\n');
 }
 

@@ -111,8 +111,15 @@ expect 0 ": clean$" "smallest region (3 blocks) is clean"
 fresh --iommu
 expect 0 ": clean$" "image with iommu/ is clean"
 expect 0 "inodes 14 used" "summary counts the IOMMU inodes"
+expect 0 "root-pgtables  ino $(ino /iommu/root-pgtables) iommu-root-pgtables mode 0400 0:0 size 2097152 nlink 1 block $(table /iommu/root-pgtables), pages unused" \
+	"dump shows root-pgtables and its block" --dump
 expect 0 "iommu/  ino $(ino /iommu) iommu-dir .* nlink 2$" \
 	"dump shows the IOMMU directory" --dump
+d0=$(ino /iommu/dom-0)
+poke page.$d0.0=1 page.$d0.1=1 page.$d0.7=1
+expect 0 "dom-0  ino $d0 iommu-domain-pgtables .* pages 3/512 used$" \
+	"dump shows how much of a page bitmap is used" --dump
+expect 0 ": clean$" "page bitmap contents are not checked"
 
 for seed in 1 2; do
 	fresh --size 2G --seed $seed --extra 300 --domains 6
@@ -404,6 +411,8 @@ unfixable "second IOMMU directory" \
 	"IOMMU directory $(ino /b/c) is in directory $(ino /b), not in the root"
 
 fresh --orphan-domain
+expect 4 "doomed-dom  ino $(ino /iommu/doomed-dom) iommu-domain-pgtables,orphan .* nlink 0 block $(table /iommu/doomed-dom)" \
+	"dump shows an orphaned page-table file" --dump
 fixable "orphaned page-table file" \
 	"inode $(ino /iommu/doomed-dom) is an orphan (unlinked while in use) holding 1 blocks"
 expect 0 "blocks 52 used" "orphaned page-table file's block was freed"
