@@ -2503,4 +2503,65 @@ TEST_F(pkernfs, other_user_owns_created_files)
 	EXPECT_EQ(ENOENT, stat_errno(self->dfd, "home/f"));
 }
 
+/*
+ * Test Case: statfs exact while filling the region to the last block
+ *
+ * Growing one file 2 MiB at a time takes exactly one block per step (two
+ * at the step that moves its block list into a mapping table) until
+ * ENOSPC, which changes neither size nor f_bfree.  With no block left,
+ * an empty file and a directory can still be created and renamed (they
+ * need an inode, not a block), but a byte cannot be written to them.
+ * Deleting the filler gives every block back, and a new file can then
+ * use the whole region again.
+ */
+TEST_F_TIMEOUT(pkernfs, region_full_statfs_exact, 300)
+{
+	uint64_t bfree0, bfree, nblocks = 0, expect;
+	off_t size = 0;
+	int fd, efd;
+
+	NEED_PKERNFS();
+	bfree0 = fs_bfree(_metadata, self);
+	fd = openat(self->dfd, "fill", O_RDWR | O_CREAT | O_EXCL, 0600);
+	ASSERT_LE(0, fd);
+	for (;;) {
+		bfree = fs_bfree(_metadata, self);
+		if (ftruncate(fd, size + BS))
+			break;
+		size += BS;
+		nblocks++;
+		expect = nblocks == PKERNFS_INLINE_MAX / BS + 1 ? 2 : 1;
+		ASSERT_EQ(bfree - expect, fs_bfree(_metadata, self))
+			TH_LOG("step %llu", (unsigned long long)nblocks);
+	}
+	EXPECT_EQ(ENOSPC, errno);
+	EXPECT_EQ(size, fd_size(_metadata, fd));
+	EXPECT_EQ(bfree, fs_bfree(_metadata, self));
+	EXPECT_EQ(bfree0 - pk_blocks_for_size(size) - bfree, 0);
+
+	/* Full: inodes still come, blocks do not. */
+	efd = openat(self->dfd, "empty", O_RDWR | O_CREAT | O_EXCL, 0600);
+	ASSERT_LE(0, efd);
+	EXPECT_EQ(0, mkdirat(self->dfd, "d", 0755));
+	EXPECT_EQ(0, renameat(self->dfd, "empty", self->dfd, "d/empty"));
+	if (!bfree) {
+		EXPECT_EQ(-1, write(efd, "x", 1));
+		EXPECT_EQ(ENOSPC, errno);
+		EXPECT_EQ(0, fd_size(_metadata, efd));
+	}
+	EXPECT_EQ(bfree, fs_bfree(_metadata, self));
+	close(efd);
+
+	close(fd);
+	ASSERT_EQ(0, unlinkat(self->dfd, "fill", 0));
+	EXPECT_EQ(bfree0, fs_bfree(_metadata, self));
+	fd = openat(self->dfd, "again", O_RDWR | O_CREAT | O_EXCL, 0600);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(0, ftruncate(fd, size));
+	EXPECT_EQ(bfree, fs_bfree(_metadata, self));
+	close(fd);
+	ASSERT_EQ(0, unlinkat(self->dfd, "again", 0));
+	EXPECT_EQ(bfree0, fs_bfree(_metadata, self));
+}
+
 TEST_HARNESS_MAIN
