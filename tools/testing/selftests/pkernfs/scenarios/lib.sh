@@ -252,3 +252,61 @@ pk_kexec_next()
 	pk_not_ok "stage $PK_STAGE: kexec -e returned"
 	return 1
 }
+
+# The edu PCI device (QEMU -device edu), passed through with vfio-pci.
+PK_EDU_ID=0x1234:0x11e8
+# The pid of a process that holds a VFIO container across the kexec and
+# starts one last device DMA on SIGUSR1; it creates PK_DMA_STARTED once the
+# DMA runs (pkernfs_vfio with PKERNFS_VFIO_DEFER=1).
+PK_DMA_HOLDER=/tmp/pkernfs_vfio.pid
+PK_DMA_STARTED=/tmp/pkernfs_vfio.started
+
+# pk_edu_devices: the BDFs of the edu devices, in bus order.
+pk_edu_devices()
+{
+	local d
+
+	for d in /sys/bus/pci/devices/*; do
+		[ "$(cat "$d/vendor"):$(cat "$d/device")" = "$PK_EDU_ID" ] &&
+			echo "${d##*/}"
+	done
+	return 0
+}
+
+# pk_bind_vfio BDF: hand PCI device BDF to vfio-pci.
+pk_bind_vfio()
+{
+	local dev=/sys/bus/pci/devices/$1 drv
+
+	if [ -e "$dev/driver" ]; then
+		drv=$(readlink "$dev/driver")
+		[ "${drv##*/}" = vfio-pci ] && return 0
+		echo "$1" >"$dev/driver/unbind" || return 1
+	fi
+	echo vfio-pci >"$dev/driver_override" &&
+		echo "$1" >/sys/bus/pci/drivers_probe &&
+		[ "$(readlink "$dev/driver" | sed 's,.*/,,')" = vfio-pci ]
+}
+
+# pk_pci_command BDF: the PCI command register of BDF, in hex.
+pk_pci_command()
+{
+	od -An -tx2 -j4 -N2 "/sys/bus/pci/devices/$1/config" | tr -d ' '
+}
+
+# pk_start_held_dma: have the holder (PK_DMA_HOLDER) start its last DMA and
+# wait until it has (the DMA itself takes ~100 ms); false if it did not.
+# A scenario calls it from a kexec() wrapper, right before 'kexec -e', so
+# that the DMA lands while the kernels switch.
+pk_start_held_dma()
+{
+	local i=0
+
+	[ -s "$PK_DMA_HOLDER" ] || return 1
+	kill -USR1 "$(cat "$PK_DMA_HOLDER")" || return 1
+	while [ ! -e "$PK_DMA_STARTED" ] && [ "$i" -lt 50 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	[ -e "$PK_DMA_STARTED" ]
+}

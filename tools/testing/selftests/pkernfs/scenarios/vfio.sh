@@ -24,58 +24,12 @@
 
 . /scenarios/lib.sh
 
-EDU_ID=0x1234:0x11e8
-STARTED=/tmp/pkernfs_vfio.started
-HOLDER=/tmp/pkernfs_vfio.pid
-
-# edu_devices: the BDFs of the edu devices, in bus order.
-edu_devices()
-{
-	local d
-
-	for d in /sys/bus/pci/devices/*; do
-		[ "$(cat "$d/vendor"):$(cat "$d/device")" = "$EDU_ID" ] &&
-			echo "${d##*/}"
-	done
-	return 0
-}
-
-# bind_vfio BDF: hand BDF to vfio-pci.
-bind_vfio()
-{
-	local dev=/sys/bus/pci/devices/$1 drv
-
-	if [ -e "$dev/driver" ]; then
-		drv=$(readlink "$dev/driver")
-		[ "${drv##*/}" = vfio-pci ] && return 0
-		echo "$1" >"$dev/driver/unbind" || return 1
-	fi
-	echo vfio-pci >"$dev/driver_override" &&
-		echo "$1" >/sys/bus/pci/drivers_probe &&
-		[ "$(readlink "$dev/driver" | sed 's,.*/,,')" = vfio-pci ]
-}
-
-# pci_command BDF: the PCI command register of BDF, in hex.
-pci_command()
-{
-	od -An -tx2 -j4 -N2 "/sys/bus/pci/devices/$1/config" | tr -d ' '
-}
-
 # kexec: pk_kexec_next calls 'kexec -l' then 'kexec -e'.  Just before the
-# latter, have the holder start the last DMA (it takes ~100 ms) and wait
-# until it has.
+# latter, have the holder start the last DMA and wait until it has.
 kexec()
 {
-	local i
-
-	if [ "$1" = -e ] && [ -s "$HOLDER" ]; then
-		kill -USR1 "$(cat "$HOLDER")"
-		i=0
-		while [ ! -e "$STARTED" ] && [ "$i" -lt 50 ]; do
-			sleep 0.1
-			i=$((i + 1))
-		done
-		if [ -e "$STARTED" ]; then
+	if [ "$1" = -e ] && [ -s "$PK_DMA_HOLDER" ]; then
+		if pk_start_held_dma; then
 			echo "# pkt: edu DMA started, kexec now"
 		else
 			echo "# pkt: the holder did not start the DMA"
@@ -112,7 +66,7 @@ setup()
 		pk_done
 	}
 	pk_check "stage $PK_STAGE: mount" pk_mount || pk_done
-	devs=$(edu_devices)
+	devs=$(pk_edu_devices)
 	EDU1=$(echo "$devs" | sed -n 1p)
 	EDU2=$(echo "$devs" | sed -n 2p)
 	if [ -z "$EDU1" ]; then
@@ -126,9 +80,9 @@ setup()
 stage1()
 {
 	setup
-	pk_check "bind edu #1 $EDU1 to vfio-pci" bind_vfio "$EDU1" || pk_done
+	pk_check "bind edu #1 $EDU1 to vfio-pci" pk_bind_vfio "$EDU1" || pk_done
 	if [ -n "$EDU2" ]; then
-		pk_check "bind edu #2 $EDU2 to vfio-pci" bind_vfio "$EDU2" ||
+		pk_check "bind edu #2 $EDU2 to vfio-pci" pk_bind_vfio "$EDU2" ||
 			EDU2=
 	fi
 
@@ -141,7 +95,7 @@ stage1()
 		pk_done
 	fi
 
-	rm -f "$STARTED" "$HOLDER"
+	rm -f "$PK_DMA_STARTED" "$PK_DMA_HOLDER"
 	PKERNFS_VFIO_DEFER=1 pk_run pkernfs_vfio stage1 "$EDU1" ${EDU2:+"$EDU2"}
 	pk_log "dom-0: $(dmesg | grep 'page tables at' | tail -n 1)"
 	dmesg_check
@@ -154,13 +108,13 @@ stage2()
 
 	setup
 	# Bus mastering, as the new kernel left it before any driver ran.
-	cmd=$(pci_command "$EDU1")
+	cmd=$(pk_pci_command "$EDU1")
 	if [ $((0x$cmd & 4)) -ne 0 ]; then
 		pk_ok "edu #1 bus mastering kept across the kexec (command 0x$cmd)"
 	else
 		pk_not_ok "edu #1 bus mastering kept across the kexec (command 0x$cmd)"
 	fi
-	pk_check "bind edu #1 $EDU1 to vfio-pci again" bind_vfio "$EDU1" ||
+	pk_check "bind edu #1 $EDU1 to vfio-pci again" pk_bind_vfio "$EDU1" ||
 		pk_done
 	pk_run pkernfs_vfio stage2 "$EDU1" ${EDU2:+"$EDU2"}
 	dmesg_check
