@@ -123,6 +123,17 @@ pk_require_fs()
 	pk_done
 }
 
+# pk_kconfig SYMBOL...: the kernel was built with every CONFIG_SYMBOL=y.
+pk_kconfig()
+{
+	local sym
+
+	for sym in "$@"; do
+		grep -q "^CONFIG_$sym=y" /etc/kconfig || return 1
+	done
+	return 0
+}
+
 # pk_mount [OPTIONS]: mount pkernfs on $PK_MNT.
 pk_mount()
 {

@@ -18,9 +18,10 @@
 # into guest RAM (the IOMMU faults it: DMAR fault lines are expected in the
 # kernel log and are not splats).
 #
-# On a kernel without persistent IOMMU page tables (no iommu/ directory in
-# pkernfs) stage 1 runs the same VMM without persistence instead, and the
-# live-update part is skipped.
+# On a kernel that cannot have persistent IOMMU page tables (built without
+# CONFIG_ZONE_DEVICE or CONFIG_INTEL_IOMMU) stage 1 runs the same VMM
+# without persistence instead, and the live-update part is skipped.  On a
+# kernel built with both, a missing iommu/ directory is a failure.
 
 . /scenarios/lib.sh
 
@@ -62,7 +63,11 @@ setup()
 	local devs
 
 	[ -e /dev/vfio/vfio ] || {
-		pk_skip "all" "no /dev/vfio/vfio (kernel without VFIO)"
+		if pk_kconfig VFIO VFIO_PCI VFIO_IOMMU_TYPE1; then
+			pk_not_ok "/dev/vfio/vfio exists (kernel built with VFIO)"
+		else
+			pk_skip "all" "no /dev/vfio/vfio (kernel without VFIO)"
+		fi
 		pk_done
 	}
 	pk_check "stage $PK_STAGE: mount" pk_mount || pk_done
@@ -86,6 +91,11 @@ stage1()
 			EDU2=
 	fi
 
+	if [ ! -d "$PK_MNT/iommu" ] && pk_kconfig ZONE_DEVICE INTEL_IOMMU; then
+		pk_not_ok "$PK_MNT/iommu exists (kernel built with ZONE_DEVICE and INTEL_IOMMU)"
+		dmesg | grep -iE 'pkernfs|DMAR' | head -n 20 | sed 's/^/# /'
+		pk_done
+	fi
 	if [ ! -d "$PK_MNT/iommu" ]; then
 		pk_log "no $PK_MNT/iommu: kernel without persistent IOMMU page tables"
 		PKERNFS_VFIO_NO_PERSIST=1 pk_run pkernfs_vfio stage1 "$EDU1" ${EDU2:+"$EDU2"}
