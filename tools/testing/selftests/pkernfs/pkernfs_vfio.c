@@ -38,6 +38,10 @@
  *	BDF2 checks (round trip, then no DMA through sysfs into guest RAM),
  *	and unmaps and closes everything instead of holding it for a kexec.
  *
+ *   pkernfs_vfio --demo stage1|stage2 BDF
+ *	The same, for 'make demo': a few plain sentences on stdout say what
+ *	the device did, and the TAP goes to $PKERNFS_VFIO_LOG instead.
+ *
  * Environment:
  *   PKERNFS_MNT		pkernfs mount point (default /mnt/pkernfs)
  *   PKERNFS_VFIO_STATE	stage 1 -> stage 2 notes
@@ -45,6 +49,7 @@
  *   PKERNFS_VFIO_SEED	pattern seed for stage 1 (default: random)
  *   PKERNFS_VFIO_DEFER	1: the held DMA starts on SIGUSR1 (see above)
  *   PKERNFS_VFIO_NO_PERSIST	1: the non-persistent sequence
+ *   PKERNFS_VFIO_LOG	where --demo writes the TAP (default /dev/null)
  *
  * Output is TAP; the exit status is the kselftest one.
  */
@@ -52,6 +57,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
@@ -154,6 +160,8 @@ struct state {
 
 static const char *mnt;
 static bool no_persist;
+/* --demo: the sentences go here, the TAP to $PKERNFS_VFIO_LOG. */
+static FILE *demo_out;
 
 /* seed + N: the pattern of each check. */
 enum { SEED_A, SEED_B, SEED_C, SEED_CANARY, SEED_POISON, SEED_EDU2 };
@@ -175,6 +183,35 @@ static int64_t now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static __printf(1, 2) void demo(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!demo_out)
+		return;
+	va_start(ap, fmt);
+	vfprintf(demo_out, fmt, ap);
+	va_end(ap);
+	fflush(demo_out);
+}
+
+/* --demo: a line for the person watching if any check failed. */
+static void demo_failures(void)
+{
+	const char *log = getenv("PKERNFS_VFIO_LOG");
+
+	if (ksft_get_fail_cnt())
+		demo("FAIL: %d of %u checks failed (TAP in %s)\n",
+		     ksft_get_fail_cnt(), ksft_test_num(),
+		     log && *log ? log : "/dev/null");
+}
+
+/* "0x0000000040a01000" as "0x40a01000". */
+static unsigned long long pgd_addr(const char *pgd)
+{
+	return strtoull(pgd, NULL, 16);
 }
 
 static int pathat(char *buf, size_t len, const char *name)
@@ -933,7 +970,7 @@ static void hold(struct vmm *v, struct vmm *v2, bool defer)
 	sigemptyset(&set);
 	sigaddset(&set, SIGUSR1);
 	sigprocmask(SIG_BLOCK, &set, NULL);
-	fflush(stdout);
+	fflush(NULL);
 
 	pid = fork();
 	if (pid < 0)
@@ -950,6 +987,10 @@ static void hold(struct vmm *v, struct vmm *v2, bool defer)
 	}
 
 	/* The holder: quiet, in its own session, fds and mappings kept. */
+	if (demo_out) {
+		fclose(demo_out);
+		demo_out = NULL;
+	}
 	setsid();
 	fd = open("/dev/null", O_RDWR);
 	if (fd >= 0) {
@@ -983,6 +1024,7 @@ static void stage1(const char *bdf, const char *bdf2)
 	const char *env;
 	int64_t unmapped;
 	uint16_t cmd = 0;
+	bool ok;
 	int ret;
 
 	env = getenv("PKERNFS_VFIO_SEED");
@@ -1040,6 +1082,10 @@ static void stage1(const char *bdf, const char *bdf2)
 		kmsg_pgd(st.pgd, sizeof(st.pgd));
 		ksft_test_result(st.pgd[0], "kernel log: %s%s\n", PGD_PREFIX,
 				 st.pgd[0] ? st.pgd : "(no such line)");
+		demo("VMM: guest RAM is pkernfs file %s (%llu MiB), mapped for DMA at IOVA %#llx\n",
+		     GUEST_RAM, RAM_SIZE >> 20, IOVA_BASE);
+		demo("VMM: its IOMMU page tables are pkernfs file %s (PGD %#llx)\n",
+		     DOM_FILE, pgd_addr(st.pgd));
 	}
 
 	if (edu_open_vfio(&v.edu))
@@ -1051,11 +1097,13 @@ static void stage1(const char *bdf, const char *bdf2)
 			 "edu: bus mastering on (command %#06x)\n", cmd);
 	check_ident(&v.edu, "edu");
 
-	ksft_test_result(edu_round_trip(&v.edu, v.ram, IOVA_BASE, OFF_A,
-					OFF_A_BACK, DMA_LEN,
-					st.seed + SEED_A),
-			 "edu: DMA pattern A RAM %#llx -> edu -> RAM %#llx\n",
+	ok = edu_round_trip(&v.edu, v.ram, IOVA_BASE, OFF_A, OFF_A_BACK,
+			    DMA_LEN, st.seed + SEED_A);
+	ksft_test_result(ok, "edu: DMA pattern A RAM %#llx -> edu -> RAM %#llx\n",
 			 OFF_A, OFF_A_BACK);
+	demo("edu: %s %d KiB into guest RAM through IOVA %#llx\n",
+	     ok ? "DMA'd" : "FAIL: could not DMA", DMA_LEN / 1024,
+	     IOVA_BASE + OFF_A_BACK);
 
 	edu_wr(&v.edu, EDU_REG_LIVENESS, LIVENESS_VALUE);
 	ksft_test_result(edu_rd(&v.edu, EDU_REG_LIVENESS) == ~LIVENESS_VALUE,
@@ -1097,14 +1145,19 @@ static void stage1(const char *bdf, const char *bdf2)
 		ksft_print_msg("edu: DMA edu -> RAM %#llx armed: it starts on SIGUSR1 to the holder\n",
 			       OFF_B);
 	}
+	demo("VMM: stays open through the kexec; edu starts one more %d KiB DMA (IOVA %#llx) %s\n",
+	     DMA_LEN / 1024, IOVA_BASE + OFF_B,
+	     defer ? "right before it" : "now");
+	demo_failures();
 	hold(&v, bdf2 ? &v2 : NULL, defer);
 }
 
 static void stage2(const char *bdf, const char *bdf2)
 {
+	bool same_pgd, landed, new_dma, kept_master, kept_regs;
 	char pgd[64], path[PATH_MAX];
+	uint16_t cmd = 0, cmd0 = 0;
 	struct state st;
-	uint16_t cmd = 0;
 	int64_t unmapped;
 	struct vmm v;
 	ssize_t bad;
@@ -1131,10 +1184,11 @@ static void stage2(const char *bdf, const char *bdf2)
 	check_no_access(v.dom_fd, DOM_FILE, false);
 
 	/* The command register, as the new kernel left it. */
-	ret = sysfs_command(bdf, &cmd);
-	ksft_test_result(!ret && (cmd & PCI_COMMAND_MASTER),
+	ret = sysfs_command(bdf, &cmd0);
+	kept_master = !ret && (cmd0 & PCI_COMMAND_MASTER);
+	ksft_test_result(kept_master,
 			 "edu: bus mastering still on after vfio-pci probe, before VFIO open (command %#06x)\n",
-			 cmd);
+			 cmd0);
 
 	vmm_container(&v);
 	ret = set_persistent(v.container, v.dom_fd);
@@ -1160,7 +1214,8 @@ static void stage2(const char *bdf, const char *bdf2)
 		ksft_exit_fail_msg("cannot continue without the DMA mapping\n");
 
 	kmsg_pgd(pgd, sizeof(pgd));
-	ksft_test_result(pgd[0] && !strcmp(pgd, st.pgd),
+	same_pgd = pgd[0] && !strcmp(pgd, st.pgd);
+	ksft_test_result(same_pgd,
 			 "PGD is the same physical page (stage 1 %s, now %s)\n",
 			 st.pgd[0] ? st.pgd : "?", pgd[0] ? pgd : "?");
 
@@ -1173,6 +1228,7 @@ static void stage2(const char *bdf, const char *bdf2)
 		dma_unmap(v.container, IOVA_UNMAPPED, 4096);
 
 	bad = pk_check(v.ram + OFF_B, DMA_LEN, st.seed + SEED_B, 0);
+	landed = bad < 0;
 	ksft_test_result(bad < 0,
 			 "in-flight DMA of pattern B landed in guest RAM at %#llx\n",
 			 OFF_B);
@@ -1189,6 +1245,7 @@ static void stage2(const char *bdf, const char *bdf2)
 	if (edu_open_vfio(&v.edu))
 		ksft_exit_fail_msg("cannot open %s through VFIO\n", bdf);
 	ret = cfg_read16(&v.edu, PCI_COMMAND, &cmd);
+	kept_master &= !ret && (cmd & PCI_COMMAND_MASTER);
 	ksft_test_result(!ret && (cmd & PCI_COMMAND_MASTER),
 			 "edu: bus mastering kept after VFIO open (command %#06x)\n",
 			 cmd);
@@ -1196,16 +1253,32 @@ static void stage2(const char *bdf, const char *bdf2)
 		ksft_exit_fail_msg("cannot enable %s\n", bdf);
 	check_ident(&v.edu, "edu");
 	val = edu_rd(&v.edu, EDU_REG_LIVENESS);
+	kept_regs = val == ~LIVENESS_VALUE;
 	ksft_test_result(val == ~LIVENESS_VALUE,
 			 "edu: liveness register still holds ~%#x (%#x)\n",
 			 LIVENESS_VALUE, val);
 	ksft_print_msg("note: QEMU's edu has no reset handler: the value would survive a reset too\n");
 
-	ksft_test_result(edu_round_trip(&v.edu, v.ram, IOVA_BASE, OFF_C,
-					OFF_C_BACK, DMA_LEN,
-					st.seed + SEED_C),
+	new_dma = edu_round_trip(&v.edu, v.ram, IOVA_BASE, OFF_C, OFF_C_BACK,
+				 DMA_LEN, st.seed + SEED_C);
+	ksft_test_result(new_dma,
 			 "edu: DMA a new pattern RAM %#llx -> edu -> RAM %#llx through the same IOVAs\n",
 			 OFF_C, OFF_C_BACK);
+
+	demo("after kexec: new VMM re-attached %s, MAP_DMA with VFIO_DMA_MAP_FLAG_LIVE_UPDATE\n",
+	     DOM_FILE);
+	if (same_pgd)
+		demo("after kexec: same page tables (PGD %#llx), ", pgd_addr(pgd));
+	else
+		demo("after kexec: FAIL: other page tables (PGD %s, was %s), ",
+		     pgd[0] ? pgd : "?", st.pgd[0] ? st.pgd : "?");
+	demo("%s, %s\n",
+	     landed ? "in-flight DMA landed" : "FAIL: in-flight DMA lost",
+	     new_dma ? "new DMA OK" : "FAIL: new DMA failed");
+	demo("after kexec: edu %s bus mastering (command %#06x), %s\n",
+	     kept_master ? "kept" : "FAIL: lost", cmd0,
+	     kept_regs ? "registers intact: not reset" :
+			 "FAIL: registers lost");
 
 	if (bdf2)
 		edu2_negative(bdf2, &v, st.seed + SEED_CANARY);
@@ -1240,12 +1313,13 @@ static void stage2(const char *bdf, const char *bdf2)
 		ksft_test_result(!ret, "unlink %s once its domain is gone (%s)\n",
 				 DOM_FILE, strerror(-ret));
 	}
+	demo_failures();
 }
 
 static void bad_args(void)
 {
 	fprintf(stderr,
-		"usage: pkernfs_vfio stage1|stage2 BDF [BDF2]\n"
+		"usage: pkernfs_vfio [--demo] stage1|stage2 BDF [BDF2]\n"
 		"  BDF:  an edu device (1234:11e8) bound to vfio-pci\n"
 		"  BDF2: a second edu: non-persistent in stage 1, no driver in stage 2\n");
 	ksft_exit_fail_msg("bad arguments\n");
@@ -1255,7 +1329,20 @@ int main(int argc, char **argv)
 {
 	struct rlimit rl = { RLIM_INFINITY, RLIM_INFINITY };
 	const char *env;
+	int fd;
 
+	if (argc > 1 && !strcmp(argv[1], "--demo")) {
+		env = getenv("PKERNFS_VFIO_LOG");
+		fd = dup(STDOUT_FILENO);
+		demo_out = fd < 0 ? NULL : fdopen(fd, "w");
+		if (!demo_out ||
+		    !freopen(env && *env ? env : "/dev/null", "w", stdout)) {
+			perror("pkernfs_vfio: --demo");
+			return KSFT_FAIL;
+		}
+		argv++;
+		argc--;
+	}
 	ksft_print_header();
 	if (argc < 3 || argc > 4)
 		bad_args();
