@@ -5,10 +5,20 @@
 # files through write() and through mmap(), records their checksums and
 # live-updates into a new kernel with kexec.  Stage 2 mounts pkernfs again
 # and shows that every file came through byte for byte.
+#
+# With VFIO and persistent IOMMU page tables in the kernel, a passed-through
+# device keeps doing DMA through the live update too: stage 1 binds QEMU's
+# edu to vfio-pci and runs the small VMM pkernfs_vfio (guest RAM and the
+# domain's page tables iommu/dom-0 in pkernfs, edu DMAs a pattern, one more
+# DMA starts right before the kexec); stage 2 re-attaches with
+# VFIO_DMA_MAP_FLAG_LIVE_UPDATE and shows the same page tables, the
+# in-flight DMA in guest RAM, a new DMA and the kept bus mastering.
+# pkernfs_vfio --demo prints sentences; its TAP goes to /tmp/vfio.tap.
 
 . /scenarios/lib.sh
 
 SUMS=$PK_STATE/demo.sha256
+VFIO_TAP=/tmp/vfio.tap
 
 say()
 {
@@ -26,15 +36,72 @@ fill()
 	fi
 }
 
+# data_files: the regular files in pkernfs, without the kernel-owned iommu/
+# ones (they cannot be read) and the VFIO guest RAM (edu writes into it).
+data_files()
+{
+	(cd "$PK_MNT" && find . -path ./iommu -prune -o -type f -print |
+		grep -vx ./guest-ram | sort)
+}
+
 list_files()
 {
-	(cd "$PK_MNT" && find . -type f | sort | while read -r f; do
-		printf '  %10s  %s\n' "$(stat -c %s "$f")" "${f#./}"
-	done)
+	data_files | while read -r f; do
+		printf '  %10s  %s\n' "$(stat -c %s "$PK_MNT/$f")" "${f#./}"
+	done
+}
+
+# kexec: pk_kexec_next calls 'kexec -l' then 'kexec -e'.  Just before the
+# latter, have the VMM's holder start edu's last DMA.
+kexec()
+{
+	if [ "$1" = -e ] && [ -s "$PK_DMA_HOLDER" ]; then
+		pk_start_held_dma || say "FAIL: the VMM did not start the DMA"
+	fi
+	command kexec "$@"
+}
+
+# vfio_edu: print the edu device to pass through, if the kernel and QEMU
+# can do it; otherwise print why not, and fail.
+vfio_edu()
+{
+	local edu
+
+	edu=$(pk_edu_devices | sed -n 1p)
+	if [ ! -e /dev/vfio/vfio ] || [ ! -x "$PK_BIN/pkernfs_vfio" ]; then
+		echo "no VFIO or no pkernfs_vfio: no device DMA in this demo"
+	elif [ ! -d "$PK_MNT/iommu" ]; then
+		echo "no $PK_MNT/iommu: kernel without persistent IOMMU page tables"
+	elif [ -z "$edu" ]; then
+		echo "no edu device: QEMU without -device edu"
+	else
+		echo "$edu"
+		return 0
+	fi
+	return 1
+}
+
+# vmm STAGE EDU: run pkernfs_vfio, sentences to the output, TAP to
+# $VFIO_TAP; on failure show its failed checks.
+vmm()
+{
+	local rc=0
+
+	PKERNFS_VFIO_LOG=$VFIO_TAP PKERNFS_VFIO_DEFER=1 \
+		"$PK_BIN/pkernfs_vfio" --demo "$1" "$2" >/tmp/vfio.say || rc=$?
+	sed 's/^/demo: /' /tmp/vfio.say
+	if [ "$rc" -ne 0 ] || grep -q '^not ok' "$VFIO_TAP"; then
+		grep -E '^(not ok|Bail out|# )' "$VFIO_TAP" | tail -n 8 |
+			sed 's/^/  /'
+		return 1
+	fi
+	return 0
 }
 
 stage1()
 {
+	local edu
+
 	say "kernel $(uname -r), booted in $(cut -d' ' -f1 /proc/uptime) s"
 	say "mount -t pkernfs none $PK_MNT"
 	pk_mount || { pk_not_ok "mount pkernfs"; return 1; }
@@ -47,13 +114,40 @@ stage1()
 	say "files written (write() and mmap()):"
 	list_files
 
-	(cd "$PK_MNT" && find . -type f | sort | xargs sha256sum) >"$SUMS"
+	(cd "$PK_MNT" && data_files | xargs sha256sum) >"$SUMS"
 	say "sha256 before the live update:"
 	sed 's/^\(.\{16\}\)[^ ]*/  \1.../' "$SUMS"
 
-	umount "$PK_MNT"
+	rm -f "$PK_STATE/demo.edu" "$PK_DMA_HOLDER" "$PK_DMA_STARTED"
+	if edu=$(vfio_edu); then
+		if pk_bind_vfio "$edu"; then
+			say "edu PCI device $edu bound to vfio-pci"
+			vmm stage1 "$edu" && echo "$edu" >"$PK_STATE/demo.edu"
+		else
+			say "FAIL: cannot bind edu $edu to vfio-pci"
+		fi
+	else
+		say "($edu)"
+	fi
+
+	# The VMM keeps guest RAM open through the kexec: pkernfs stays mounted.
+	[ -s "$PK_DMA_HOLDER" ] || umount "$PK_MNT"
 	say "kexec into a new kernel with 'liveupdate'..."
 	pk_kexec_next
+}
+
+# stage2_vfio: the device part of stage 2, if stage 1 had one.
+stage2_vfio()
+{
+	local edu
+
+	[ -s "$PK_STATE/demo.edu" ] || return 0
+	edu=$(cat "$PK_STATE/demo.edu")
+	if pk_bind_vfio "$edu" && vmm stage2 "$edu"; then
+		pk_ok "edu kept doing DMA into guest RAM through the live update"
+	else
+		pk_not_ok "edu kept doing DMA into guest RAM through the live update"
+	fi
 }
 
 stage2()
@@ -68,7 +162,6 @@ stage2()
 
 	n=$(wc -l <"$SUMS")
 	bad=$(cd "$PK_MNT" && sha256sum -c "$SUMS" 2>&1 | grep -v ': OK$')
-	umount "$PK_MNT"
 	if [ -z "$bad" ]; then
 		say "OK: $n files survived live update byte for byte"
 		pk_ok "$n files survived live update byte for byte"
@@ -77,6 +170,8 @@ stage2()
 		echo "$bad" | sed 's/^/  /'
 		pk_not_ok "files survived live update byte for byte"
 	fi
+	stage2_vfio
+	umount "$PK_MNT"
 	pk_dmesg_check
 }
 
