@@ -7,7 +7,9 @@
 # first touch of a 1G mapping on pkernfs, tmpfs (huge=never) and hugetlbfs;
 # pkernfs mount time with 10, 1000 and 4095 files; region use for 1 file of
 # 1G and 1000 files of 4K; create/stat/unlink of 4000 files (the most
-# pkernfs has inodes for) against tmpfs.
+# pkernfs has inodes for) against tmpfs; VFIO MAP_DMA of 256M of pkernfs
+# guest RAM for QEMU's edu (bound to vfio-pci) with a persistent and a
+# normal domain.
 #
 # The later stages measure the live-update blackout, from the TSC (constant
 # with -cpu max,+invtsc, and not reset by kexec): a stamp just before the
@@ -21,6 +23,14 @@
 # 16M and with 1G in pkernfs, and one of a plain kexec between two kernels
 # without it.  Transitions marked x mix the two and are not measured.
 #
+# For figure 6 each cycle also has a "vfio" kexec between two pk kernels
+# (after the 1G one): a holder keeps 256M of guest RAM mapped in a
+# persistent domain across it, and the next kernel times MAP_DMA with
+# VFIO_DMA_MAP_FLAG_LIVE_UPDATE against a full MAP_DMA of the same range.
+#
+# pkt.figures=N,M,... on the command line runs only those figures
+# (scripts/bench.sh -f); the default is all of them.
+#
 # Output lines are "sample ...", "stamp ..." and "info ..." (see
 # pkbench.c) plus TAP for the sanity checks.
 
@@ -28,10 +38,13 @@
 
 PKB=$PK_BIN/pkbench
 PKB_REPS=$(pk_cmdline_arg pkt.reps) || PKB_REPS=5
+PKB_FIGURES=$(pk_cmdline_arg pkt.figures) || PKB_FIGURES=1,2,3,4,5,6
 PLAN=$PK_STATE/bench.plan
 MANIFEST=$PK_STATE/bench.manifest
 TMPFS=/mnt/tmpfs
 HUGE=/mnt/huge
+EDU=$PK_STATE/bench.edu
+VFIO_SIZE=256M
 
 # pk_kexec_next ends in 'kexec -e'; let pkbench stamp the TSC and make the
 # kexec system call itself.
@@ -49,6 +62,13 @@ info()
 	echo "info $*"
 }
 
+# figure N: figure N is to be measured.
+figure()
+{
+	case ",$PKB_FIGURES," in *",$1,"*) return 0 ;; esac
+	return 1
+}
+
 machine_info()
 {
 	info kernel "$(uname -r)"
@@ -58,6 +78,7 @@ machine_info()
 	info thp "$(cat /sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null)"
 	info region "$(pk_cmdline_arg pkernfs)"
 	info reps "$PKB_REPS"
+	info figures "$PKB_FIGURES"
 	"$PKB" tsc-hz
 }
 
@@ -102,6 +123,57 @@ bench_dirops()
 	rmdir "$PK_MNT/d" "$TMPFS/d"
 }
 
+# vfio_setup: bind the first edu to vfio-pci and note its BDF in $EDU.
+vfio_setup()
+{
+	local edu
+
+	rm -f "$EDU"
+	edu=$(pk_edu_devices | sed -n 1p)
+	if [ -z "$edu" ] || [ ! -e /dev/vfio/vfio ] || [ ! -d "$PK_MNT/iommu" ]; then
+		pk_not_ok "VFIO with persistent page tables and an edu device"
+		return 1
+	fi
+	pk_check "bind edu $edu to vfio-pci" pk_bind_vfio "$edu" || return 1
+	echo "$edu" >"$EDU"
+}
+
+bench_vfio()
+{
+	local r v
+
+	vfio_setup || return 1
+	for r in $(seq "$PKB_REPS"); do
+		for v in persistent normal; do
+			"$PKB" vfio-map "$v" "$PK_MNT" "$(cat "$EDU")" \
+				"$VFIO_SIZE" || pk_not_ok "vfio-map $v"
+		done
+	done
+	rm -f "$PK_MNT/pkbench-ram"
+}
+
+# vfio_hold: leave 256M of guest RAM mapped in a persistent domain, held
+# open by a child of pkbench through the kexec, and say so in MANIFEST.
+vfio_hold()
+{
+	"$PKB" vfio-hold "$PK_MNT" "$(cat "$EDU")" "$VFIO_SIZE" ||
+		pk_not_ok "vfio-hold"
+	echo "$(pk_bytes "$VFIO_SIZE") pkbench-ram" >"$MANIFEST"
+}
+
+# vfio_remap: after the "vfio" kexec, re-attach and time the re-map.
+vfio_remap()
+{
+	local edu
+
+	edu=$(cat "$EDU")
+	if ! pk_bind_vfio "$edu"; then
+		pk_not_ok "bind edu $edu to vfio-pci again"
+		return 1
+	fi
+	"$PKB" vfio-remap "$PK_MNT" "$edu" "$VFIO_SIZE" || pk_not_ok "vfio-remap"
+}
+
 # set_data SIZE: pkernfs (mounted) holds one file of SIZE, as MANIFEST says.
 set_data()
 {
@@ -116,11 +188,13 @@ write_plan()
 	local c
 
 	for c in $(seq "$PKB_REPS"); do
-		echo "pk 16M"
-		echo "pk 1G"
-		echo "plain -"
-		echo "plain -"
-		[ "$c" -lt "$PKB_REPS" ] && echo "pk -"
+		figure 2 && echo "pk 16M" && echo "pk 1G"
+		[ -s "$EDU" ] && echo "pk vfio"
+		if figure 2; then
+			echo "plain -"
+			echo "plain -"
+			[ "$c" -lt "$PKB_REPS" ] && echo "pk -"
+		fi
 	done >"$PLAN"
 }
 
@@ -134,10 +208,11 @@ stage1()
 	mount -t tmpfs -o huge=never,size=2G none "$TMPFS"
 	mount -t hugetlbfs -o pagesize=2M none "$HUGE"
 
-	bench_touch
-	bench_mount
-	bench_meta
-	bench_dirops
+	figure 1 && bench_touch
+	figure 3 && bench_mount
+	figure 4 && bench_meta
+	figure 5 && bench_dirops
+	figure 6 && bench_vfio
 	umount "$TMPFS" "$HUGE"
 	echo 0 >/proc/sys/vm/nr_hugepages
 
@@ -158,12 +233,16 @@ leave()
 	}
 	sed -i 1d "$PLAN"
 	label=x
-	if [ "$1" = pk ] && [ "$next" = pk ]; then
+	if [ "$1" = pk ] && [ "$next" = pk ] && [ "$data" = vfio ]; then
+		vfio_hold
+		label=vfio
+	elif [ "$1" = pk ] && [ "$next" = pk ]; then
 		set_data "$data"
 		label=$data
 	fi
 	[ "$1" = plain ] && [ "$next" = plain ] && label=plain
-	[ "$1" = pk ] && umount "$PK_MNT"
+	# The VFIO holder keeps guest RAM open: pkernfs stays mounted.
+	[ "$1" = pk ] && [ "$label" != vfio ] && umount "$PK_MNT"
 	echo "$label" >"$PK_STATE/bench.label"
 	region=$(cat "$PK_STATE/bench.region")
 	if [ "$next" = pk ]; then
@@ -182,6 +261,7 @@ stage_next()
 	pk_cmdline_arg pkernfs >/dev/null && kind=pk
 	if [ "$kind" = pk ]; then
 		"$PKB" arrive "$label" "$PK_MNT" "$MANIFEST"
+		[ "$label" = vfio ] && vfio_remap
 	else
 		"$PKB" arrive "$label" - -
 	fi

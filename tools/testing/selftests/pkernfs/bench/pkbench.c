@@ -24,6 +24,18 @@
  *                                 against stat(), stamp again; MNT "-" only
  *                                 stamps; also prints CLOCK_BOOTTIME
  *                                 at the first stamp
+ *   vfio-map VARIANT MNT BDF SIZE MAP_DMA and UNMAP_DMA of SIZE of guest RAM
+ *                                 (MNT/pkbench-ram, kept) for PCI device
+ *                                 BDF, bound to vfio-pci, in a "persistent"
+ *                                 domain (page tables in MNT/iommu/
+ *                                 pkbench-dom) or a "normal" one
+ *   vfio-hold MNT BDF SIZE        map SIZE in a persistent domain and leave
+ *                                 a child holding it open, for a kexec
+ *   vfio-remap MNT BDF SIZE       on the liveupdate boot after vfio-hold:
+ *                                 re-attach the domain and time MAP_DMA with
+ *                                 VFIO_DMA_MAP_FLAG_LIVE_UPDATE, then unmap
+ *                                 and time a full MAP_DMA of the same range;
+ *                                 remove both files
  *
  * SIZE takes a K, M or G suffix.  Times are in microseconds.  The TSC
  * survives kexec, so a kexec stamp in one kernel and an arrive stamp in the
@@ -33,11 +45,15 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <linux/reboot.h>
+#include <linux/vfio.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/reboot.h>
@@ -49,6 +65,24 @@
 #include <unistd.h>
 
 #define PAGE_BYTES	4096UL
+
+/* The pkernfs VFIO uapi, for C libraries whose headers predate it. */
+#ifndef VFIO_CONTAINER_SET_PERSISTENT_PGTABLES
+struct vfio_set_persistent_pgtables {
+	__u32 argsz;
+	__u32 flags;
+	__s32 fd;
+};
+
+#define VFIO_CONTAINER_SET_PERSISTENT_PGTABLES	_IO(VFIO_TYPE, VFIO_BASE + 22)
+#endif
+#ifndef VFIO_DMA_MAP_FLAG_LIVE_UPDATE
+#define VFIO_DMA_MAP_FLAG_LIVE_UPDATE		(1 << 3)
+#endif
+
+#define VFIO_RAM	"pkbench-ram"
+#define VFIO_DOM	"iommu/pkbench-dom"
+#define VFIO_IOVA	0x100000ULL
 
 static void __attribute__((noreturn)) die(const char *what)
 {
@@ -66,7 +100,10 @@ static void __attribute__((noreturn)) usage(void)
 		"       pkbench size FILE SIZE\n"
 		"       pkbench tsc-hz\n"
 		"       pkbench kexec LABEL\n"
-		"       pkbench arrive LABEL MNT|- MANIFEST\n");
+		"       pkbench arrive LABEL MNT|- MANIFEST\n"
+		"       pkbench vfio-map persistent|normal MNT BDF SIZE\n"
+		"       pkbench vfio-hold MNT BDF SIZE\n"
+		"       pkbench vfio-remap MNT BDF SIZE\n");
 	exit(2);
 }
 
@@ -377,6 +414,209 @@ static int cmd_arrive(char **argv)
 	return !ok;
 }
 
+/* A VFIO container with one device's group and guest RAM in pkernfs. */
+struct vfio_vm {
+	int container;
+	int group;
+	int ram_fd;
+	int dom_fd;
+	char *ram;
+	uint64_t size;
+};
+
+/* Open (with @create, create) MNT/NAME; -1 and errno on failure. */
+static int open_at(const char *mnt, const char *name, int create)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s", mnt, name);
+	return open(path, O_RDWR | O_CLOEXEC | (create ? O_CREAT : 0), 0600);
+}
+
+static void unlink_at(const char *mnt, const char *name)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s", mnt, name);
+	if (unlink(path))
+		die(path);
+}
+
+/*
+ * Guest RAM of @size in MNT/pkbench-ram, mapped and touched, so that
+ * MAP_DMA times VFIO and the IOMMU rather than page faults; the group of
+ * PCI device @bdf in a new type1v2 container, with its page tables in
+ * MNT/iommu/pkbench-dom if @persist.
+ */
+static void vfio_open(struct vfio_vm *vm, const char *mnt, const char *bdf,
+		      uint64_t size, int persist, int create)
+{
+	struct vfio_set_persistent_pgtables pg = { .argsz = sizeof(pg) };
+	struct rlimit rl = { RLIM_INFINITY, RLIM_INFINITY };
+	char path[PATH_MAX], link[PATH_MAX - 16], *slash;
+	struct stat st;
+	uint64_t off;
+	ssize_t n;
+
+	/* VFIO accounts pinned pages against RLIMIT_MEMLOCK. */
+	setrlimit(RLIMIT_MEMLOCK, &rl);
+	vm->size = size;
+	vm->dom_fd = -1;
+	vm->ram_fd = open_at(mnt, VFIO_RAM, create);
+	if (vm->ram_fd < 0 || fstat(vm->ram_fd, &st))
+		die(VFIO_RAM);
+	if ((uint64_t)st.st_size != size && ftruncate(vm->ram_fd, size))
+		die("ftruncate " VFIO_RAM);
+	vm->ram = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		       vm->ram_fd, 0);
+	if (vm->ram == MAP_FAILED)
+		die("mmap " VFIO_RAM);
+	for (off = 0; off < size; off += PAGE_BYTES)
+		vm->ram[off] = 0;
+	if (persist) {
+		vm->dom_fd = open_at(mnt, VFIO_DOM, create);
+		if (vm->dom_fd < 0)
+			die(VFIO_DOM);
+	}
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu_group",
+		 bdf);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n < 0)
+		die(path);
+	link[n] = '\0';
+	slash = strrchr(link, '/');
+	snprintf(path, sizeof(path), "/dev/vfio/%s", slash ? slash + 1 : link);
+	vm->group = open(path, O_RDWR | O_CLOEXEC);
+	if (vm->group < 0)
+		die(path);
+	vm->container = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
+	if (vm->container < 0)
+		die("/dev/vfio/vfio");
+	if (ioctl(vm->group, VFIO_GROUP_SET_CONTAINER, &vm->container))
+		die("VFIO_GROUP_SET_CONTAINER");
+	pg.fd = vm->dom_fd;
+	if (persist &&
+	    ioctl(vm->container, VFIO_CONTAINER_SET_PERSISTENT_PGTABLES, &pg))
+		die("VFIO_CONTAINER_SET_PERSISTENT_PGTABLES");
+	if (ioctl(vm->container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU))
+		die("VFIO_SET_IOMMU");
+}
+
+static void vfio_close(struct vfio_vm *vm)
+{
+	close(vm->group);
+	close(vm->container);
+	munmap(vm->ram, vm->size);
+	close(vm->ram_fd);
+	if (vm->dom_fd >= 0)
+		close(vm->dom_fd);
+}
+
+/* MAP_DMA all of guest RAM at VFIO_IOVA; the time it took, in us. */
+static uint64_t vfio_map(struct vfio_vm *vm, uint32_t flags)
+{
+	struct vfio_iommu_type1_dma_map map = {
+		.argsz = sizeof(map),
+		.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE |
+			 flags,
+		.vaddr = (uintptr_t)vm->ram,
+		.iova = VFIO_IOVA,
+		.size = vm->size,
+	};
+	uint64_t t0 = now_us();
+
+	if (ioctl(vm->container, VFIO_IOMMU_MAP_DMA, &map))
+		die(flags ? "VFIO_IOMMU_MAP_DMA(LIVE_UPDATE)" :
+			    "VFIO_IOMMU_MAP_DMA");
+	return now_us() - t0;
+}
+
+static uint64_t vfio_unmap(struct vfio_vm *vm)
+{
+	struct vfio_iommu_type1_dma_unmap unmap = {
+		.argsz = sizeof(unmap),
+		.iova = VFIO_IOVA,
+		.size = vm->size,
+	};
+	uint64_t t0 = now_us();
+
+	if (ioctl(vm->container, VFIO_IOMMU_UNMAP_DMA, &unmap))
+		die("VFIO_IOMMU_UNMAP_DMA");
+	if (unmap.size != vm->size) {
+		errno = EIO;
+		die("VFIO_IOMMU_UNMAP_DMA: short");
+	}
+	return now_us() - t0;
+}
+
+static int cmd_vfio_map(char **argv)
+{
+	const char *variant = argv[0], *mnt = argv[1];
+	int persist = !strcmp(variant, "persistent");
+	uint64_t map_us, unmap_us;
+	struct vfio_vm vm;
+
+	if (!persist && strcmp(variant, "normal"))
+		usage();
+	vfio_open(&vm, mnt, argv[2], parse_size(argv[3]), persist, 1);
+	map_us = vfio_map(&vm, 0);
+	unmap_us = vfio_unmap(&vm);
+	vfio_close(&vm);
+	if (persist)
+		unlink_at(mnt, VFIO_DOM);
+	sample("vfio", variant, "map_us", map_us);
+	sample("vfio", variant, "unmap_us", unmap_us);
+	return 0;
+}
+
+static int cmd_vfio_hold(char **argv)
+{
+	struct vfio_vm vm;
+	pid_t pid;
+	int fd;
+
+	vfio_open(&vm, argv[0], argv[1], parse_size(argv[2]), 1, 1);
+	vfio_map(&vm, 0);
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0)
+		die("fork");
+	if (pid > 0) {
+		printf("info vfio_holder %d\n", (int)pid);
+		return 0;
+	}
+	/* The holder keeps every fd and mapping until the kexec. */
+	setsid();
+	fd = open("/dev/null", O_RDWR);
+	if (fd >= 0) {
+		dup2(fd, 0);
+		dup2(fd, 1);
+		dup2(fd, 2);
+	}
+	for (;;)
+		pause();
+}
+
+static int cmd_vfio_remap(char **argv)
+{
+	const char *mnt = argv[0];
+	uint64_t lu_us, full_us;
+	struct vfio_vm vm;
+
+	vfio_open(&vm, mnt, argv[1], parse_size(argv[2]), 1, 0);
+	lu_us = vfio_map(&vm, VFIO_DMA_MAP_FLAG_LIVE_UPDATE);
+	vfio_unmap(&vm);
+	full_us = vfio_map(&vm, 0);
+	vfio_unmap(&vm);
+	vfio_close(&vm);
+	unlink_at(mnt, VFIO_DOM);
+	unlink_at(mnt, VFIO_RAM);
+	sample("vfio", "liveupdate", "remap_us", lu_us);
+	sample("vfio", "full", "remap_us", full_us);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct {
@@ -391,6 +631,9 @@ int main(int argc, char **argv)
 		{ "size", 2, cmd_size },
 		{ "kexec", 1, cmd_kexec },
 		{ "arrive", 3, cmd_arrive },
+		{ "vfio-map", 4, cmd_vfio_map },
+		{ "vfio-hold", 3, cmd_vfio_hold },
+		{ "vfio-remap", 3, cmd_vfio_remap },
 	};
 	unsigned int i;
 
