@@ -10,6 +10,8 @@ VMTEST := tools/testing/selftests/pkernfs/vmtest.sh
 
 # Extra arguments for vmtest.sh, e.g. make check VMTEST_ARGS='-s badsb -k'
 VMTEST_ARGS ?=
+# Extra arguments for scripts/bench.sh, e.g. make bench BENCH_ARGS='-f 6'
+BENCH_ARGS ?=
 
 .PHONY: help deps tree kernel selftests initramfs demo check bench lint clean distclean
 
@@ -48,7 +50,7 @@ check: initramfs
 
 # Not part of check: it measures, in about 10 minutes, and judges nothing.
 bench: initramfs
-	@$(S)/bench.sh
+	@$(S)/bench.sh $(BENCH_ARGS)
 
 # sparse and W=1 need the configured tree that 'make kernel' leaves.
 lint: kernel

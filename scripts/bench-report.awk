@@ -241,9 +241,35 @@ END {
 		chart(ops[i] "/tmpfs", pk / tm, "NaN")
 	}
 
-	# 6. Not measurable yet.
-	row(6, "VFIO MAP_DMA 256 MiB, persistent vs normal domain; " \
-	    "live-update re-map", "n/a (needs the IOMMU issue)", "", "", "", "")
+	# 6. VFIO: MAP_DMA of 256 MiB of pkernfs guest RAM for edu.
+	pm = median("vfio" S "persistent" S "map_us")
+	nm = median("vfio" S "normal" S "map_us")
+	if (pm > 0 && nm > 0) {
+		row(6, "VFIO MAP_DMA of 256 MiB of pkernfs guest RAM, " \
+		    "persistent domain (page tables in pkernfs)", ms(pm),
+		    "normal domain: " ms(nm), ratio(pm / nm), "", "")
+		pu = median("vfio" S "persistent" S "unmap_us")
+		nu = median("vfio" S "normal" S "unmap_us")
+		row(6, "VFIO UNMAP_DMA of the same", ms(pu),
+		    "normal domain: " ms(nu), ratio(pu / nu), "", "")
+		chart("MAP_DMA persistent/normal", pm / nm, "NaN")
+	}
+	lu = median("vfio" S "liveupdate" S "remap_us")
+	fu = median("vfio" S "full" S "remap_us")
+	if (lu > 0 && fu > 0) {
+		row(6, "Re-map after the live update: MAP_DMA with " \
+		    "VFIO_DMA_MAP_FLAG_LIVE_UPDATE (no PTE written)", ms(lu),
+		    "full MAP_DMA, same domain: " ms(fu), ratio(lu / fu), "", "")
+		chart("re-map LIVE_UPDATE/full", lu / fu, "NaN")
+	}
+	v = median("lu" S "vfio" S "total")
+	if (v > 0) {
+		s = median("lu" S "16M" S "total")
+		row(6, "Live-update blackout holding a persistent domain " \
+		    "with 256 MiB mapped", ms(v),
+		    s > 0 ? "16 MiB, no device: " ms(s) : "",
+		    s > 0 ? ratio(v / s) : "", "", "")
+	}
 
 	if (failures)
 		printf("\n%d sanity check(s) failed in the guest: see the raw " \

@@ -8,7 +8,10 @@
 # without it there is no chart).  Never a test: nothing here fails on a
 # number, only on a run that did not complete.
 #
-# Usage: bench.sh [-r REPS]   (default 5 repetitions of every figure)
+# Usage: bench.sh [-r REPS] [-f FIGURES]
+#   -r	repetitions of every figure (default 5)
+#   -f	only these figures, comma-separated (e.g. -f 6; default all), into
+#	build/bench/fig-6/ (or fig-2-6/...) so that a full run's results stay
 
 set -eu
 
@@ -44,30 +47,39 @@ host_line()
 
 main()
 {
-	local reps=5 opt rc=0
+	local reps=5 figures= opt rc=0
 
-	while getopts 'r:' opt; do
+	while getopts 'r:f:' opt; do
 		case $opt in
 		r) reps=$OPTARG ;;
-		*) echo "usage: $0 [-r REPS]" >&2; exit 1 ;;
+		f) figures=$OPTARG ;;
+		*) echo "usage: $0 [-r REPS] [-f FIGURES]" >&2; exit 1 ;;
 		esac
 	done
+	case $figures in
+	*[!0-9,]*) die "-f takes figure numbers, e.g. -f 2,6" ;;
+	?*) out="$out/fig-${figures//,/-}" ;;
+	esac
 	mkdir -p "$out"
 	rm -f "$out"/*.dat "$out/bench.png" "$out/results.md"
 
-	say BENCH "$reps repetitions, about 10 minutes under TCG"
-	"$repo/scripts/qemu-run.sh" -t 1500 -m "$mem" -c "$cpu" \
-		-a "pkt.reps=$reps" -o "$out/vm" bench || rc=$?
+	say BENCH "$reps repetitions${figures:+ of figure(s) $figures}," \
+		"about 10 minutes under TCG for all of them"
+	"$repo/scripts/qemu-run.sh" -t 1800 -m "$mem" -c "$cpu" \
+		-a "pkt.reps=$reps${figures:+ pkt.figures=$figures}" \
+		-o "$out/vm" bench || rc=$?
 	tr -d '\r' <"$out/vm/output.log" >"$out/output.txt"
 	if [ "$rc" -ne 0 ] || ! grep -qx '# pkt: scenario done' "$out/output.txt"; then
 		tail -n 20 "$out/output.txt" | sed 's/^/    /'
-		die "the bench run did not complete (QEMU status $rc), see build/bench/vm/"
+		die "the bench run did not complete (QEMU status $rc), see ${out#"$repo/"}/vm/"
 	fi
 
 	awk -v out="$out" -v host="$(host_line)" \
 		-f "$repo/scripts/bench-report.awk" "$out/output.txt" \
 		>"$out/results.md"
-	if have_gnuplot; then
+	if [ ! -s "$out/ratios.dat" ] || [ ! -s "$out/mount.dat" ]; then
+		say SKIP "chart: it needs figures 1 to 3 (a run without -f)"
+	elif have_gnuplot; then
 		gnuplot -e "dir='$out'" "$repo/scripts/bench-chart.gp"
 		say CHART "build/bench/bench.png"
 	else
@@ -76,7 +88,7 @@ main()
 	echo
 	cat "$out/results.md"
 	echo
-	say BENCH "build/bench/results.md, raw samples in build/bench/output.txt"
+	say BENCH "${out#"$repo/"}/results.md, raw samples in ${out#"$repo/"}/output.txt"
 }
 
 main "$@"
