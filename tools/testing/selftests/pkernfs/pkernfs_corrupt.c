@@ -1201,6 +1201,18 @@ static bool ex_fail(struct ex *ex, const char *what, const char *path)
 	return false;
 }
 
+/*
+ * Reading or mapping a file: some files refuse it on purpose (the IOMMU
+ * page-table files are neither readable nor mappable from userspace).
+ */
+static bool ex_fail_io(struct ex *ex, const char *what, const char *path)
+{
+	if (errno == EINVAL || errno == EPERM || errno == EACCES ||
+	    errno == ENODEV || errno == EOPNOTSUPP)
+		return true;
+	return ex_fail(ex, what, path);
+}
+
 static void walk(struct ex *ex, const char *path, int depth)
 {
 	char child[1024];
@@ -1236,20 +1248,20 @@ static void walk(struct ex *ex, const char *path, int depth)
 			ex->files++;
 			fd = open(child, O_RDONLY);
 			if (fd < 0) {
-				ex_fail(ex, "open", child);
+				ex_fail_io(ex, "open", child);
 				continue;
 			}
 			for (off = 0; off < st.st_size; off += PKERNFS_BLOCK_SIZE)
 				if (pread(fd, buf, sizeof(buf), off) < 0)
-					ex_fail(ex, "pread", child);
+					ex_fail_io(ex, "pread", child);
 			if (st.st_size &&
 			    pread(fd, buf, 1, st.st_size - 1) != 1)
-				ex_fail(ex, "pread at EOF", child);
+				ex_fail_io(ex, "pread at EOF", child);
 			if (st.st_size) {
 				map = mmap(NULL, 4096, PROT_READ, MAP_SHARED,
 					   fd, 0);
 				if (map == MAP_FAILED)
-					ex_fail(ex, "mmap", child);
+					ex_fail_io(ex, "mmap", child);
 				else
 					ex->sum += ((char *)map)[0],
 					munmap(map, 4096);
