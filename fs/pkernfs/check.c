@@ -144,12 +144,24 @@ static int pkernfs_check_inode(struct pkernfs_check *c, u64 ino, bool orphan)
 	return pkernfs_check_blocks(c, ino, pi);
 }
 
-/* iommu/ sits in the root and holds IOMMU page-table files only. */
+static bool pkernfs_named(struct pkernfs_inode *pi, const char *name)
+{
+	size_t len = strlen(name);
+
+	return le16_to_cpu(pi->name_len) == len && !memcmp(pi->name, name, len);
+}
+
+/*
+ * iommu/ sits in the root and holds IOMMU page-table files only.  Both it
+ * and root-pgtables are found by name at boot: under another name the
+ * IOMMU would be given new, empty tables while the live ones sit unused.
+ */
 static int pkernfs_check_placement(struct pkernfs_check *c, u64 dir, u64 ino)
 {
 	struct pkernfs_inode *pd = &c->store->inodes[dir - 1];
 	struct pkernfs_inode *pi = &c->store->inodes[ino - 1];
 	bool in_iommu = le32_to_cpu(pd->flags) & PKERNFS_INODE_FLAG_IOMMU_DIR;
+	u32 type = le32_to_cpu(pi->flags) & PKERNFS_INODE_TYPE_MASK;
 
 	if (in_iommu != pkernfs_is_pgtables(pi))
 		return pkernfs_corrupt("inode %llu does not belong in directory %llu",
@@ -157,6 +169,13 @@ static int pkernfs_check_placement(struct pkernfs_check *c, u64 dir, u64 ino)
 	if ((le32_to_cpu(pi->flags) & PKERNFS_INODE_FLAG_IOMMU_DIR) &&
 	    dir != PKERNFS_ROOT_INO)
 		return pkernfs_corrupt("IOMMU directory %llu is not in the root",
+				       ino);
+	if (type == PKERNFS_INODE_FLAG_IOMMU_DIR && !pkernfs_named(pi, "iommu"))
+		return pkernfs_corrupt("IOMMU directory %llu is not named iommu",
+				       ino);
+	if (type == PKERNFS_INODE_FLAG_IOMMU_ROOT_PGTABLES &&
+	    !pkernfs_named(pi, "root-pgtables"))
+		return pkernfs_corrupt("IOMMU root page-table inode %llu is not named root-pgtables",
 				       ino);
 	return 0;
 }
