@@ -25,6 +25,7 @@
  * @inodes: the inode store; inode number n is @inodes[n - 1].
  * @error: why the region cannot be mounted, or 0.
  * @update_sem: held for read across every change to the persistent state.
+ * @frozen: set on the way to a kexec; no change may start any more.
  * @lock: see below.
  * @free_blocks: blocks clear in the bitmap.
  * @free_inodes: inodes on the free list.
@@ -52,8 +53,10 @@
  * it joins, the bitmap, the superblock).  A kexec stops the other CPUs
  * wherever they are, so every such change runs between
  * pkernfs_begin_update() and pkernfs_end_update(), with @update_sem held for
- * read; on the way to a kexec, @update_sem is taken for write and never
- * given back, and the next kernel finds no change half done.
+ * read.  On the way to a kexec, taking @update_sem for write waits for the
+ * changes in flight, then @frozen stops any new one, and the next kernel
+ * finds no change half done.  (@update_sem itself is not kept: the kexec
+ * path takes CPU hotplug locks after the notifier.)
  */
 struct pkernfs_store {
 	phys_addr_t base;
@@ -67,6 +70,7 @@ struct pkernfs_store {
 	int error;
 
 	struct rw_semaphore update_sem;
+	bool frozen;
 	struct mutex lock;		/* the allocators, see above */
 	u64 free_blocks;
 	u32 free_inodes;
@@ -126,9 +130,13 @@ static inline u64 pkernfs_size_to_blocks(loff_t size)
 	return DIV_ROUND_UP_ULL(size, PKERNFS_BLOCK_SIZE);
 }
 
+void pkernfs_wait_for_kexec(struct pkernfs_store *store);
+
 static inline void pkernfs_begin_update(struct pkernfs_store *store)
 {
 	down_read(&store->update_sem);
+	if (unlikely(READ_ONCE(store->frozen)))
+		pkernfs_wait_for_kexec(store);
 }
 
 static inline void pkernfs_end_update(struct pkernfs_store *store)

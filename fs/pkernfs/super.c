@@ -330,12 +330,29 @@ static int pkernfs_reboot_notify(struct notifier_block *nb,
 	while (!down_write_trylock(&store->update_sem)) {
 		if (waited_ms >= 10000) {
 			pr_warn("a change is still in flight at reboot; the next mount may refuse the region\n");
+			WRITE_ONCE(store->frozen, true);
 			return NOTIFY_DONE;
 		}
 		msleep(20);
 		waited_ms += 20;
 	}
+	WRITE_ONCE(store->frozen, true);
+	up_write(&store->update_sem);
 	return NOTIFY_DONE;
+}
+
+/**
+ * pkernfs_wait_for_kexec() - park a change that came after the freeze
+ * @store: the store, update_sem held for read
+ *
+ * The kernel is on its way to a kexec: the change must not start.  Sleep
+ * until the CPUs are stopped, without counting as a hung task.
+ */
+void pkernfs_wait_for_kexec(struct pkernfs_store *store)
+{
+	up_read(&store->update_sem);
+	for (;;)
+		schedule_timeout_idle(MAX_SCHEDULE_TIMEOUT);
 }
 
 static struct notifier_block pkernfs_reboot_nb = {
