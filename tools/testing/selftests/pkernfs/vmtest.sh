@@ -108,15 +108,28 @@ check_prereqs()
 	done
 }
 
-# host_checks DIR RC: the host's verdict on one QEMU run, as TAP lines.
+# scenario_timeout NAME: seconds NAME may run, from scenarios/NAME.timeout
+# (for the long ones, such as the 20-kexec soak) or the -t default.
+scenario_timeout()
+{
+	local f="$test_dir/scenarios/$1.timeout"
+
+	if [ -f "$f" ]; then
+		sed -e 's/#.*//' "$f" | tr -d ' \n'
+	else
+		echo "$timeout"
+	fi
+}
+
+# host_checks DIR RC LIMIT: the host's verdict on one QEMU run, as TAP lines.
 host_checks()
 {
-	local dir=$1 rc=$2 splat
+	local dir=$1 rc=$2 limit=$3 splat
 
 	if [ "$rc" -eq 124 ]; then
-		echo "not ok - host: QEMU finished within ${timeout}s"
+		echo "not ok - host: QEMU finished within ${limit}s"
 	else
-		echo "ok - host: QEMU finished within ${timeout}s"
+		echo "ok - host: QEMU finished within ${limit}s"
 	fi
 
 	if grep -qxF "$SENTINEL" "$dir/output.txt"; then
@@ -168,13 +181,16 @@ renumber()
 run_scenario()
 {
 	local name=$1 dir="$workdir/$1" rc results pass fail skip guest_pass
+	local limit
 
-	"$qemu_run" -t "$timeout" -o "$dir" ${extra:+-a "$extra"} "$name" 2>&1 |
+	limit=$(scenario_timeout "$name")
+	"$qemu_run" -t "$limit" -o "$dir" ${extra:+-a "$extra"} "$name" 2>&1 |
 		sed 's/^ */# /'
 	rc=${PIPESTATUS[0]}
 
 	tr -d '\r' <"$dir/output.log" >"$dir/output.txt"
-	results=$({ cat "$dir/output.txt"; host_checks "$dir" "$rc"; } | renumber)
+	results=$({ cat "$dir/output.txt"; host_checks "$dir" "$rc" "$limit"; } |
+		  renumber)
 	read -r pass fail skip <<<"$(echo "$results" | tail -n 1)"
 	total_pass=$((total_pass + pass))
 	total_fail=$((total_fail + fail))
