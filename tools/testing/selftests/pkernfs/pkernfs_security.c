@@ -32,8 +32,6 @@
 #include "../kselftest_harness.h"
 #include "pkernfs_util.h"
 
-#define TEST_UID	1000
-#define TEST_GID	1000
 #define BS		PKERNFS_BLOCK_SIZE
 
 #ifndef FSCONFIG_CMD_CREATE
@@ -137,9 +135,7 @@ static int try_userns_mount(enum ns_how how, const char *path, bool via_fsopen)
 	if (pid < 0)
 		return -1;
 	if (!pid) {
-		if (how == NS_USER &&
-		    (setgroups(0, NULL) || setresgid(TEST_GID, TEST_GID, TEST_GID) ||
-		     setresuid(TEST_UID, TEST_UID, TEST_UID)))
+		if (how == NS_USER && !pk_become_test_user())
 			_exit(255);
 		/* A changed uid makes /proc/self root's; uid_map must be ours. */
 		prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
@@ -211,9 +207,7 @@ static int as_user(enum user_op op, const char *path, const char *path2)
 	if (pid < 0)
 		return -1;
 	if (!pid) {
-		if (setgroups(0, NULL) ||
-		    setresgid(TEST_GID, TEST_GID, TEST_GID) ||
-		    setresuid(TEST_UID, TEST_UID, TEST_UID))
+		if (!pk_become_test_user())
 			_exit(255);
 		switch (op) {
 		case OP_TRUNCATE:

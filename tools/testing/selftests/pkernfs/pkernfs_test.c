@@ -48,8 +48,6 @@
 #define SZ_2M		(2UL << 20)
 #define BS		PKERNFS_BLOCK_SIZE
 #define SECTORS		PKERNFS_SECTORS_PER_BLOCK
-#define TEST_UID	1000
-#define TEST_GID	1000
 
 FIXTURE(pkernfs) {
 	char dir[PATH_MAX];	/* per-test directory, removed in teardown */
@@ -285,9 +283,7 @@ static int as_user(enum user_op op, const char *path, int arg)
 	if (pid < 0)
 		return -1;
 	if (!pid) {
-		if (setgroups(0, NULL) ||
-		    setresgid(TEST_GID, TEST_GID, TEST_GID) ||
-		    setresuid(TEST_UID, TEST_UID, TEST_UID))
+		if (!pk_become_test_user())
 			_exit(255);
 		switch (op) {
 		case OP_OPEN:

@@ -15,6 +15,7 @@
 #define _GNU_SOURCE
 #endif
 #include <dirent.h>
+#include <grp.h>
 #include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -252,6 +253,18 @@ static inline int pk_rm_rf_at(int dfd, const char *name)
 	if (unlinkat(dfd, name, AT_REMOVEDIR) && !ret)
 		ret = -errno;
 	return ret;
+}
+
+/* The unprivileged user the permission tests run as. */
+#define TEST_UID	1000
+#define TEST_GID	1000
+
+/* Drop every privilege and become TEST_UID:TEST_GID; false if that failed. */
+static inline bool pk_become_test_user(void)
+{
+	return !setgroups(0, NULL) &&
+	       !setresgid(TEST_GID, TEST_GID, TEST_GID) &&
+	       !setresuid(TEST_UID, TEST_UID, TEST_UID);
 }
 
 static inline int pk_rm_rf(const char *path)
