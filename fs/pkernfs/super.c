@@ -196,13 +196,16 @@ static int pkernfs_load_store(struct pkernfs_store *store)
 	err = pkernfs_check_store(store);
 	if (err)
 		return err;
+	store->checked = true;
+	return 0;
+}
 
+static void pkernfs_count_mount(struct pkernfs_store *store)
+{
 	mutex_lock(&store->lock);
 	le64_add_cpu(&store->super->mount_count, 1);
 	pkernfs_super_commit(store);
 	mutex_unlock(&store->lock);
-	store->checked = true;
-	return 0;
 }
 
 /**
@@ -267,6 +270,7 @@ static int pkernfs_fill_super(struct super_block *sb, struct fs_context *fc)
 			&store->base, store->size, err);
 		return err;
 	}
+	pkernfs_count_mount(store);
 
 	sb->s_fs_info = store;
 	sb->s_magic = PKERNFS_SUPER_MAGIC;
