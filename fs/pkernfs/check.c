@@ -175,7 +175,7 @@ static int pkernfs_check_placement(struct pkernfs_check *c, u64 dir, u64 ino)
 				       ino);
 	if (type == PKERNFS_INODE_FLAG_IOMMU_ROOT_PGTABLES &&
 	    !pkernfs_named(pi, "root-pgtables"))
-		return pkernfs_corrupt("IOMMU root page-table inode %llu is not named root-pgtables",
+		return pkernfs_corrupt("IOMMU root tables inode %llu is not named root-pgtables",
 				       ino);
 	return 0;
 }
