@@ -125,31 +125,19 @@ static int pkernfs_may_remove(struct inode *inode)
 	return 0;
 }
 
-static int pkernfs_unlink(struct inode *dir, struct dentry *dentry)
+/* ->unlink and ->rmdir: the VFS has checked the type already. */
+static int pkernfs_remove(struct inode *dir, struct dentry *dentry)
 {
 	struct pkernfs_store *store = PKERNFS_STORE(dir->i_sb);
-	int err = pkernfs_may_remove(d_inode(dentry));
+	struct inode *inode = d_inode(dentry);
+	int err = pkernfs_may_remove(inode);
 
 	if (err)
 		return err;
-
-	pkernfs_begin_update(store);
-	pkernfs_remove_entry(dir, d_inode(dentry));
-	pkernfs_end_update(store);
-	return 0;
-}
-
-static int pkernfs_rmdir(struct inode *dir, struct dentry *dentry)
-{
-	struct pkernfs_store *store = PKERNFS_STORE(dir->i_sb);
-	int err = pkernfs_may_remove(d_inode(dentry));
-
-	if (err)
-		return err;
-	if (!pkernfs_dir_is_empty(d_inode(dentry)))
+	if (S_ISDIR(inode->i_mode) && !pkernfs_dir_is_empty(inode))
 		return -ENOTEMPTY;
 	pkernfs_begin_update(store);
-	pkernfs_remove_entry(dir, d_inode(dentry));
+	pkernfs_remove_entry(dir, inode);
 	pkernfs_end_update(store);
 	return 0;
 }
@@ -207,8 +195,8 @@ const struct inode_operations pkernfs_dir_iops = {
 	.lookup		= pkernfs_lookup,
 	.create		= pkernfs_create,
 	.mkdir		= pkernfs_mkdir,
-	.unlink		= pkernfs_unlink,
-	.rmdir		= pkernfs_rmdir,
+	.unlink		= pkernfs_remove,
+	.rmdir		= pkernfs_remove,
 	.rename		= pkernfs_rename,
 	.setattr	= pkernfs_setattr,
 	.getattr	= pkernfs_getattr,
