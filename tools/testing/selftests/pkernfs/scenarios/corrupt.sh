@@ -12,11 +12,9 @@
 
 pk_require_fs
 
-seed=$(pk_cmdline_arg pkt.seed) ||
-	seed=$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')
+seed=$(pk_seed)
 base=$(pk_region_base)
-size=$(pk_cmdline_arg pkernfs)
-size=$(pk_bytes "${size%%!*}")
+size=$(pk_region_size)
 cases=$(pk_cmdline_arg pkt.cases) || cases=220
 pk_log "seed $seed (rerun with: vmtest.sh -s corrupt -a pkt.seed=$seed)"
 

@@ -113,6 +113,26 @@ pk_region_base()
 	pk_bytes "${arg#*!}"
 }
 
+# pk_region_size: size in bytes of the pkernfs=SIZE!BASE region.
+pk_region_size()
+{
+	local arg
+
+	arg=$(pk_cmdline_arg pkernfs) || return 1
+	pk_bytes "${arg%%!*}"
+}
+
+# pk_seed: the scenario's seed, pkt.seed= from the command line or a random
+# one, chosen in stage 1 and kept in $PK_STATE for the later stages.
+pk_seed()
+{
+	if [ "$PK_STAGE" -eq 1 ]; then
+		pk_cmdline_arg pkt.seed >"$PK_STATE/seed" ||
+			od -An -N4 -tu4 /dev/urandom | tr -d ' ' >"$PK_STATE/seed"
+	fi
+	cat "$PK_STATE/seed"
+}
+
 # pk_require_fs: end the scenario with a skip if the kernel has no pkernfs.
 # This looks at the kernel's configuration, not at /proc/filesystems, so a
 # pkernfs that fails to register is still tested (and caught).

@@ -12,12 +12,7 @@ LAST_STAGE=4
 
 pk_require_fs
 
-if [ "$PK_STAGE" -eq 1 ]; then
-	seed=$(pk_cmdline_arg pkt.seed) ||
-		seed=$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')
-	echo "$seed" >"$PK_STATE/seed"
-fi
-seed=$(cat "$PK_STATE/seed")
+seed=$(pk_seed)
 pk_log "seed $seed (rerun with: vmtest.sh -s liveupdate -a pkt.seed=$seed)"
 
 pk_check "stage $PK_STAGE: mount" pk_mount

@@ -10,8 +10,7 @@
 pk_require_fs
 
 base=$(pk_region_base)
-size=$(pk_cmdline_arg pkernfs)
-size=$(pk_bytes "${size%%!*}")
+size=$(pk_region_size)
 
 if pk_check "mount" pk_mount; then
 	pk_run pkernfs_security

@@ -15,15 +15,9 @@ LAST_STAGE=21
 
 pk_require_fs
 
-if [ "$PK_STAGE" -eq 1 ]; then
-	seed=$(pk_cmdline_arg pkt.seed) ||
-		seed=$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')
-	echo "$seed" >"$PK_STATE/seed"
-fi
-seed=$(cat "$PK_STATE/seed")
+seed=$(pk_seed)
 base=$(pk_region_base)
-size=$(pk_cmdline_arg pkernfs)
-size=$(pk_bytes "${size%%!*}")
+size=$(pk_region_size)
 soak=$PK_BIN/pkernfs_soak
 s=$PK_STAGE
 [ "$s" -eq 1 ] &&

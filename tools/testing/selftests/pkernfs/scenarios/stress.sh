@@ -11,11 +11,9 @@
 
 pk_require_fs
 
-seed=$(pk_cmdline_arg pkt.seed) ||
-	seed=$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')
+seed=$(pk_seed)
 base=$(pk_region_base)
-size=$(pk_cmdline_arg pkernfs)
-size=$(pk_bytes "${size%%!*}")
+size=$(pk_region_size)
 pk_log "seed $seed (rerun with: vmtest.sh -s stress -a pkt.seed=$seed)"
 
 if pk_check "mount" pk_mount; then
