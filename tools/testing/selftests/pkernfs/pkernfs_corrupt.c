@@ -1157,6 +1157,13 @@ static int scan_pristine(void)
 			if (n > PKERNFS_INODE_COUNT || tail >= MAX_INOS ||
 			    nr_files >= MAX_INOS)
 				return -1;
+			/*
+			 * The iommu directory belongs to the kernel and the
+			 * hardware walks what it holds: leave it to the
+			 * random flips, the targeted kinds work on our tree.
+			 */
+			if (le32toh(pi->flags) & PKERNFS_INODE_FLAG_IOMMU_DIR)
+				continue;
 			if (le32toh(pi->flags) & PKERNFS_INODE_FLAG_DIR) {
 				queue[tail++] = n;
 				continue;
