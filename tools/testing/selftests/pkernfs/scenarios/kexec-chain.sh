@@ -4,10 +4,12 @@
 # kexec-chain: the harness itself, with or without pkernfs.  Two chained
 # kexecs into the same image; each stage checks that the stage counter, the
 # 'liveupdate' parameter and a note left in the repacked initrd arrived.
+# pkt.stages=N makes it N boots instead of 3, to hunt rare kexec failures:
+#   vmtest.sh -t 1200 -s kexec-chain -a pkt.stages=100
 
 . /scenarios/lib.sh
 
-LAST_STAGE=3
+LAST_STAGE=$(pk_cmdline_arg pkt.stages) || LAST_STAGE=3
 
 if [ "$PK_STAGE" -gt 1 ]; then
 	pk_check "stage $PK_STAGE: note from stage $((PK_STAGE - 1)) survived" \
