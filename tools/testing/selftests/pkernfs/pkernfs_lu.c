@@ -765,7 +765,7 @@ static bool check_dir_listing(struct lu_state *s, const char *dir)
 	char want[LU_MAX_ENTRIES + 3][LU_PATH_MAX];
 	unsigned char want_type[LU_MAX_ENTRIES + 3];
 	bool found[LU_MAX_ENTRIES + 3] = { false };
-	int nwant = 0, i, fd, dots = 0;
+	int nwant = 0, i, dots = 0;
 	struct dirent *de;
 	DIR *d;
 
@@ -780,16 +780,13 @@ static bool check_dir_listing(struct lu_state *s, const char *dir)
 		want_type[nwant++] = DT_REG;
 	}
 
-	fd = openat(lufd, *dir ? dir : ".", O_RDONLY | O_DIRECTORY);
-	d = fd < 0 ? NULL : fdopendir(fd);
+	d = pk_opendir_at(lufd, *dir ? dir : ".");
 	if (!d) {
 		fail("opendir lu/%s: %s", dir, strerror(errno));
-		if (fd >= 0)
-			close(fd);
 		return false;
 	}
 	while ((de = readdir(d))) {
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..")) {
+		if (pk_is_dot_entry(de)) {
 			dots++;
 			continue;
 		}

@@ -222,12 +222,35 @@ static inline bool pk_drop_caches(void)
 	return ok;
 }
 
+/* Open directory @name under @dfd, not following a symlink; NULL, errno set. */
+static inline DIR *pk_opendir_at(int dfd, const char *name)
+{
+	int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+	DIR *d;
+
+	if (fd < 0)
+		return NULL;
+	d = fdopendir(fd);
+	if (!d) {
+		int err = errno;
+
+		close(fd);
+		errno = err;
+	}
+	return d;
+}
+
+static inline bool pk_is_dot_entry(const struct dirent *de)
+{
+	return !strcmp(de->d_name, ".") || !strcmp(de->d_name, "..");
+}
+
 /* Remove @name under @dfd and everything beneath it. */
 static inline int pk_rm_rf_at(int dfd, const char *name)
 {
 	struct dirent *de;
 	struct stat st;
-	int fd, ret = 0;
+	int ret = 0;
 	DIR *d;
 
 	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW))
@@ -235,16 +258,11 @@ static inline int pk_rm_rf_at(int dfd, const char *name)
 	if (!S_ISDIR(st.st_mode))
 		return unlinkat(dfd, name, 0) ? -errno : 0;
 
-	fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
-	if (fd < 0)
+	d = pk_opendir_at(dfd, name);
+	if (!d)
 		return -errno;
-	d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return -errno;
-	}
 	while ((de = readdir(d))) {
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+		if (pk_is_dot_entry(de))
 			continue;
 		if (pk_rm_rf_at(dirfd(d), de->d_name) && !ret)
 			ret = -EIO;
@@ -285,7 +303,7 @@ static inline int pk_walk_at(int dfd, const char *name, dev_t dev,
 {
 	struct dirent *de;
 	struct stat st;
-	int fd, ret = 0;
+	int ret = 0;
 	DIR *d;
 
 	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW))
@@ -298,16 +316,11 @@ static inline int pk_walk_at(int dfd, const char *name, dev_t dev,
 	if (!S_ISDIR(st.st_mode))
 		return 0;
 
-	fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
-	if (fd < 0)
+	d = pk_opendir_at(dfd, name);
+	if (!d)
 		return -errno;
-	d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return -errno;
-	}
 	while ((de = readdir(d))) {
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+		if (pk_is_dot_entry(de))
 			continue;
 		ret = pk_walk_at(dirfd(d), de->d_name, dev, u);
 		if (ret)
