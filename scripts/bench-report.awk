@@ -93,8 +93,10 @@ function chart(name, r, goal)
 /^stamp kexec / { klabel = $3; kexec = $4; ulabel = ""; next }
 /^stamp arrive / { arrive = $4; next }
 /^stamp boottime_us / {
-	if ($3 == ulabel)
+	if ($3 == ulabel) {
 		add("lu" SUBSEP $3 SUBSEP "pre", uboot - $4)
+		add("lu" SUBSEP $3 SUBSEP "kboot", $4)
+	}
 	next
 }
 
@@ -122,7 +124,8 @@ END {
 	       info["vcpus"], info["mem_kib"] / 1048576, info["region"],
 	       info["thp"], info["reps"])
 	printf("**Caveat:** QEMU TCG emulates the CPU and the MMU in " \
-	       "software, and the test kernel has lockdep and DEBUG_VM: " \
+	       "software, and the test kernel has lockdep, DEBUG_VM and " \
+	       "KASAN: " \
 	       "absolute times are far from hardware, only the ratios " \
 	       "between variants measured side by side mean something.\n\n")
 
@@ -175,6 +178,11 @@ END {
 		    ms(median("lu" S "16M" S "pre")) " / " \
 		    ms(median("lu" S "1G" S "pre")),
 		    "plain: " ms(median("lu" S "plain" S "pre")), "", "", "")
+		row(2, "of which the new kernel's own clock, from its start " \
+		    "to the arrival of /init's stamp, 16 MiB / 1 GiB",
+		    ms(median("lu" S "16M" S "kboot")) " / " \
+		    ms(median("lu" S "1G" S "kboot")),
+		    "plain: " ms(median("lu" S "plain" S "kboot")), "", "", "")
 		row(2, "spread of the blackout samples (min–max)",
 		    range("lu" S "16M" S "total") " / " \
 		    range("lu" S "1G" S "total"),
