@@ -4,9 +4,9 @@
 # 'make bench': boot the bench scenario (tools/testing/selftests/pkernfs/
 # bench/bench.sh) once under QEMU with 6G of memory and a constant TSC,
 # then reduce its output to build/bench/results.md, print that table and
-# draw build/bench/bench.png with gnuplot (installed from Debian if missing;
-# without it there is no chart).  Never a test: nothing here fails on a
-# number, only on a run that did not complete.
+# draw build/bench/bench.png with gnuplot (scripts/deps.sh installs it).
+# Never a test: nothing here fails on a number, only on a run that did not
+# complete.
 #
 # Usage: bench.sh [-r REPS] [-f FIGURES]
 #   -r	repetitions of every figure (default 5)
@@ -20,19 +20,6 @@ set -eu
 out="$build/bench"
 mem=6G
 cpu=max,+invtsc
-
-# have_gnuplot: gnuplot is there, or can be installed.
-have_gnuplot()
-{
-	command -v gnuplot >/dev/null && return 0
-	say DEPS "apt-get install gnuplot-nox"
-	export DEBIAN_FRONTEND=noninteractive
-	{
-		apt-get update -qq &&
-		apt-get install -y -qq --no-install-recommends gnuplot-nox
-	} >"$out/deps.log" 2>&1 || true
-	command -v gnuplot >/dev/null
-}
 
 # host_line: the machine, as the table's first line states it.
 host_line()
@@ -79,11 +66,9 @@ main()
 		>"$out/results.md"
 	if [ ! -s "$out/ratios.dat" ] || [ ! -s "$out/mount.dat" ]; then
 		say SKIP "chart: it needs figures 1 to 3 (a run without -f)"
-	elif have_gnuplot; then
+	else
 		gnuplot -e "dir='$out'" "$repo/scripts/bench-chart.gp"
 		say CHART "build/bench/bench.png"
-	else
-		say SKIP "chart: gnuplot cannot be installed (build/bench/deps.log)"
 	fi
 	echo
 	cat "$out/results.md"
