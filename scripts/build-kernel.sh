@@ -23,16 +23,10 @@ config_key()
 		2>/dev/null | sha256sum | cut -d' ' -f1
 }
 
-# pkernfs_wired: whether fs/Kconfig offers PKERNFS_FS yet.  Until the lead's
-# patches hook fs/pkernfs/ in, the kernel is built without it.
-pkernfs_wired()
-{
-	[ -f "$ksrc/fs/pkernfs/Kconfig" ] &&
-		grep -q 'fs/pkernfs/Kconfig' "$ksrc/fs/Kconfig"
-}
-
 # check_config: every CONFIG_X=y of the fragment is in .config and every
 # '# CONFIG_X is not set' is not, as tools/testing/selftests/kho/vmtest.sh does.
+# No exception, CONFIG_PKERNFS_FS included: a kernel without it would turn
+# every scenario into a failure at best, so the build stops here.
 check_config()
 {
 	local line opt missing=
@@ -53,10 +47,6 @@ check_config()
 			continue
 			;;
 		esac
-		if [ "$opt" = CONFIG_PKERNFS_FS ] && ! pkernfs_wired; then
-			say WARN "$opt: fs/pkernfs is not wired into fs/Kconfig yet, building without it"
-			continue
-		fi
 		missing="$missing $line"
 	done <"$fragment"
 
