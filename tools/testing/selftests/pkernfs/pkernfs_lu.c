@@ -1215,10 +1215,10 @@ int main(void)
 		ksft_exit_skip("must be run as root\n");
 	mnt = pk_mnt();
 	if (statfs(mnt, &sfs))
-		ksft_exit_skip("%s: %s\n", mnt, strerror(errno));
+		ksft_exit_fail_msg("%s: %s\n", mnt, strerror(errno));
 	is_pkernfs = sfs.f_type == PKERNFS_SUPER_MAGIC;
 	if (!is_pkernfs && !getenv("PKERNFS_ALLOW_ANY_FS"))
-		ksft_exit_skip("%s is not a pkernfs mount\n", mnt);
+		ksft_exit_fail_msg("%s is not a pkernfs mount\n", mnt);
 
 	ksft_print_msg("stage %d%s, seed %#llx, mount %s\n", stage,
 		       final_env && !strcmp(final_env, "1") ? " (final)" : "",

@@ -51,8 +51,10 @@ FIXTURE_SETUP(sec)
 	self->dfd = -1;
 	if (geteuid())
 		SKIP(return, "must be run as root");
-	if (statfs(pk_mnt(), &sfs) || sfs.f_type != PKERNFS_SUPER_MAGIC)
-		SKIP(return, "%s is not a pkernfs mount", pk_mnt());
+	ASSERT_EQ(0, statfs(pk_mnt(), &sfs));
+	ASSERT_EQ(PKERNFS_SUPER_MAGIC, sfs.f_type) {
+		TH_LOG("%s is not a pkernfs mount", pk_mnt());
+	}
 	snprintf(self->dir, sizeof(self->dir), "%s/pkernfs_sec.XXXXXX",
 		 pk_mnt());
 	ASSERT_NE(NULL, mkdtemp(self->dir)) {
