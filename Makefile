@@ -12,8 +12,11 @@ VMTEST := tools/testing/selftests/pkernfs/vmtest.sh
 VMTEST_ARGS ?=
 # Extra arguments for scripts/bench.sh, e.g. make bench BENCH_ARGS='-f 6'
 BENCH_ARGS ?=
+# Extra arguments for scripts/cleanroom.sh, e.g. make cleanroom CLEANROOM_ARGS='-s deps'
+CLEANROOM_ARGS ?=
 
-.PHONY: help deps tree kernel selftests initramfs demo check bench lint clean distclean
+.PHONY: help deps tree kernel selftests initramfs demo check bench lint cleanroom \
+	clean distclean
 
 help:
 	@echo 'Targets:'
@@ -23,6 +26,7 @@ help:
 	@echo '  make initramfs  also build the selftests and build/initramfs.cpio'
 	@echo '  make bench      measure pkernfs against tmpfs, hugetlbfs and a plain kexec (build/bench/)'
 	@echo '  make lint       checkpatch --strict, kernel-doc, sparse, W=1 and docutils on our files'
+	@echo '  make cleanroom  run demo and check from a clean clone in a fresh Debian 12 root (build/cleanroom/)'
 	@echo '  make clean      remove the images, selftests and VM logs'
 	@echo '  make distclean  remove build/ entirely (the next build starts cold)'
 
@@ -55,6 +59,10 @@ bench: initramfs
 # sparse and W=1 need the configured tree that 'make kernel' leaves.
 lint: kernel
 	@$(S)/lint.sh
+
+# Not part of check: a fresh Debian 12 root, so it starts cold every time.
+cleanroom: deps
+	@$(S)/cleanroom.sh $(CLEANROOM_ARGS)
 
 clean:
 	rm -rf build/bzImage build/initramfs.cpio build/initramfs.list \

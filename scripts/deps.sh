@@ -52,6 +52,7 @@ commands="
 	python3		python3
 	rst2html	python3-docutils
 	gnuplot		gnuplot-nox
+	debootstrap	debootstrap
 "
 
 # wanted_packages: every package named above, once.
