@@ -10,10 +10,14 @@
 # /proc, /sys (read-only) and /dev exist only in that mount namespace and go
 # away with it, whether the step passes, fails or is interrupted.
 #
+# Every stage starts with scripts/deps.sh, on its own: a minbase root has
+# no make, so no make target can be the first command on a fresh machine.
+# Then, by stage:
+#
 # Usage: cleanroom.sh [-s deps|build|all]
-#   deps	scripts/deps.sh, make tree and scripts/build-selftests.sh
-#		(headers_install, the selftests, pkernfs-fsck): every package
-#		and command a fresh machine lacks, without a kernel build
+#   deps	make tree and scripts/build-selftests.sh (headers_install,
+#		the selftests, pkernfs-fsck): every package and command a
+#		fresh machine lacks, in minutes, without a kernel build
 #   build	make initramfs, from a cold tree: the full kernel build
 #   all		make demo, then make check (the default)
 # Each step logs to build/cleanroom/STEP.log.  Needs root.  The root stays
@@ -174,9 +178,9 @@ main()
 
 	bootstrap
 	fresh_root
+	step DEPS deps scripts/deps.sh
 	case $stage in
 	deps)
-		step DEPS deps scripts/deps.sh
 		step TREE tree "make tree"
 		step SELFTST selftests scripts/build-selftests.sh
 		;;
