@@ -14,10 +14,17 @@
  * tables in it belong to the IOMMU and are not looked at.  They sit in the
  * IOMMU directory, which sits in the root and holds nothing else.
  *
+ * An update cut short by a kexec can leave states the kernel's mount
+ * recovers rather than refuses (fs/pkernfs/check.c, recover.c): an inode in
+ * use that no list reaches (a stray), a directory whose link count misses a
+ * subdirectory, a mapping table holding a list that fits in the inode.  They
+ * are fixable here, and --repair recovers them as the mount would.
+ *
  * Unlike the kernel, the check goes on after a problem where it safely can,
  * to report as much as possible in one run.
  */
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -118,10 +125,17 @@ static void pkfs_check_blocks(struct pkfs_fsck *f, uint64_t ino,
 			     ino, nr, (unsigned long)PKERNFS_TABLE_BLOCKS);
 		return;
 	}
-	if ((nr > PKERNFS_INLINE_BLOCKS) != (table != 0)) {
+	if (nr > PKERNFS_INLINE_BLOCKS && !table) {
 		pkfs_problem(f, NULL, "inode %" PRIu64 ": %u blocks with mapping table %u",
 			     ino, nr, table);
 		return;
+	}
+	if (table && nr <= PKERNFS_INLINE_BLOCKS) {
+		struct pkfs_fix fix = { .kind = PKFS_FIX_INLINE, .a = ino,
+					.b = table };
+
+		pkfs_problem(f, &fix, "inode %" PRIu64 " keeps its %u-block list in mapping table %u (a resize cut short): move it back into the inode and free the table",
+			     ino, nr, table);
 	}
 	if (size > (uint64_t)nr << PKERNFS_BLOCK_SHIFT)
 		pkfs_problem(f, NULL, "inode %" PRIu64 ": size %" PRIu64 " beyond its %u blocks",
@@ -324,11 +338,14 @@ static void pkfs_reached_twice(struct pkfs_fsck *f, uint64_t dir, uint64_t ino)
 			     dir, ino, f->where[ino - 1]);
 }
 
-/* Walk one directory's entry list; queue its subdirectories. */
-static void pkfs_check_dir(struct pkfs_fsck *f, uint64_t dir, uint32_t *tail)
+/*
+ * Walk one directory's entry list, marking its entries @as; queue its
+ * subdirectories.
+ */
+static void pkfs_check_dir(struct pkfs_fsck *f, uint64_t dir, uint32_t *tail,
+			   enum pkfs_slot as)
 {
 	struct pkernfs_inode *pd = pkfs_inode(f->img, dir);
-	struct pkfs_fix fix = { .kind = PKFS_FIX_NLINK, .a = dir };
 	uint64_t ino = le64toh(pd->child_ino), prev = 0;
 	uint32_t subdirs = 0, n = 0;
 
@@ -349,10 +366,11 @@ static void pkfs_check_dir(struct pkfs_fsck *f, uint64_t dir, uint32_t *tail)
 		if (ino <= prev)
 			pkfs_problem(f, NULL, "directory %" PRIu64 " is not sorted at inode %" PRIu64,
 				     dir, ino);
-		f->state[ino - 1] = PKFS_SLOT_LINKED;
+		f->state[ino - 1] = as;
 		f->where[ino - 1] = dir;
 		f->entries[n++] = ino;
-		f->nr_linked++;
+		if (as == PKFS_SLOT_LINKED)
+			f->nr_linked++;
 		if (le64toh(pi->parent_ino) != dir)
 			pkfs_problem(f, &parent, "inode %" PRIu64 " in directory %" PRIu64 " names parent %" PRIu64,
 				     ino, dir, (uint64_t)le64toh(pi->parent_ino));
@@ -366,10 +384,8 @@ static void pkfs_check_dir(struct pkfs_fsck *f, uint64_t dir, uint32_t *tail)
 		prev = ino;
 		ino = le64toh(pi->sibling_ino);
 	}
-	fix.b = 2 + subdirs;
-	if (le32toh(pd->nlink) != fix.b)
-		pkfs_problem(f, &fix, "directory %" PRIu64 " has link count %u but %u subdirectories",
-			     dir, le32toh(pd->nlink), subdirs);
+	/* The count is checked once strays are placed: pkfs_check_nlinks(). */
+	f->subdirs[dir - 1] = 1 + subdirs;
 	pkfs_check_names(f, dir, n);
 }
 
@@ -402,7 +418,7 @@ static void pkfs_check_tree(struct pkfs_fsck *f)
 	/* Each inode is queued at most once, so the queue cannot overflow. */
 	f->queue[tail++] = PKERNFS_ROOT_INO;
 	while (head < tail)
-		pkfs_check_dir(f, f->queue[head++], &tail);
+		pkfs_check_dir(f, f->queue[head++], &tail, PKFS_SLOT_LINKED);
 }
 
 /* One inode of the orphan list; --repair frees it. */
@@ -494,7 +510,403 @@ static void pkfs_check_free_list(struct pkfs_fsck *f)
 	}
 }
 
-/* Slots on no list: free ones are leaked, used ones are lost. */
+/* Recovery passes the kernel makes before it refuses (fs/pkernfs/check.c). */
+#define PKFS_RECOVERY_PASSES	16
+
+/**
+ * pkfs_lost_name() - the name recovery gives a stray whose own will not do
+ * @buf: PKFS_LOST_NAME_MAX bytes
+ * @ino: the stray
+ * @n: 0 for "#<ino>", else "#<ino>.<n>" (fs/pkernfs/recover.c)
+ */
+void pkfs_lost_name(char *buf, uint64_t ino, int n)
+{
+	if (n)
+		snprintf(buf, PKFS_LOST_NAME_MAX, "#%" PRIu64 ".%d", ino, n);
+	else
+		snprintf(buf, PKFS_LOST_NAME_MAX, "#%" PRIu64, ino);
+}
+
+/**
+ * pkfs_dir_link() - dir.c's pkernfs_dir_link(): put @ino in @dir's list,
+ * kept sorted by inode number
+ * @inodes: the inode store, or a copy of it
+ * @dir: a directory whose list was walked without fault
+ * @ino: an inode in no list
+ *
+ * Return: false, changing nothing, if @dir's list is damaged after all.
+ */
+bool pkfs_dir_link(struct pkernfs_inode *inodes, uint64_t dir, uint64_t ino)
+{
+	__le64 *link = &inodes[dir - 1].child_ino;
+	uint32_t steps = 0;
+
+	while (*link && le64toh(*link) < ino) {
+		if (!pkfs_ino_valid(le64toh(*link)) ||
+		    ++steps > PKERNFS_INODE_COUNT)
+			return false;
+		link = &inodes[le64toh(*link) - 1].sibling_ino;
+	}
+	inodes[ino - 1].sibling_ino = *link;
+	inodes[ino - 1].parent_ino = htole64(dir);
+	*link = htole64(ino);
+	return true;
+}
+
+/* Give @pi a name of @len bytes, zero padded as the kernel writes it. */
+void pkfs_set_name(struct pkernfs_inode *pi, const char *name, size_t len)
+{
+	memset(pi->name, 0, sizeof(pi->name));
+	memcpy(pi->name, name, len);
+	pi->name_len = htole16(len);
+}
+
+/*
+ * The kernel's recovery of strays, played on a copy of the inode store so
+ * that the check can say what the mount (and --repair) will do.
+ */
+struct pkfs_plan {
+	struct pkernfs_inode *inodes;	/* the copy */
+	uint8_t *live;		/* reached from the root, by inode number - 1 */
+	uint32_t *strays;	/* in use and reached by no list, ascending */
+	uint32_t nr;
+	uint32_t *back;		/* by relink: how many inodes come back with it */
+	unsigned int passes;
+	uint64_t clash;		/* what the kernel would refuse, or 0 */
+	const char *why;
+};
+
+static bool pkfs_plan_unlinked(const struct pkernfs_inode *pi)
+{
+	return !pi->nlink ||
+	       (le32toh(pi->flags) & PKERNFS_INODE_FLAG_ORPHAN);
+}
+
+/*
+ * recover.c: pkernfs_stray_name_fits(), with dir.c's pkernfs_dir_find().
+ * A stray already in the list means the walk of the tree stopped short (the
+ * kernel recovers nothing then): that is a clash, and fits.
+ */
+static bool pkfs_plan_fits(struct pkfs_plan *p, uint64_t dir,
+			   const struct pkernfs_inode *pi)
+{
+	uint16_t len = le16toh(pi->name_len);
+	uint64_t ino = le64toh(p->inodes[dir - 1].child_ino);
+	uint32_t steps = 0;
+
+	while (ino && pkfs_ino_valid(ino) && ++steps <= PKERNFS_INODE_COUNT) {
+		const struct pkernfs_inode *pe = &p->inodes[ino - 1];
+
+		if (pe == pi) {
+			p->clash = ino;
+			p->why = "is listed in its parent after all";
+			return true;
+		}
+		ino = le64toh(pe->sibling_ino);
+	}
+	if (!pkfs_name_ok(pi))
+		return false;
+	ino = le64toh(p->inodes[dir - 1].child_ino);
+	steps = 0;
+	while (ino && pkfs_ino_valid(ino) && ++steps <= PKERNFS_INODE_COUNT) {
+		const struct pkernfs_inode *pe = &p->inodes[ino - 1];
+
+		if (le16toh(pe->name_len) == len &&
+		    !memcmp(pe->name, pi->name, len))
+			return false;
+		ino = le64toh(pe->sibling_ino);
+	}
+	return true;
+}
+
+/*
+ * The directories recovery linked back take their entries with them: the
+ * kernel's next pass finds them in the tree.  Each must be a stray, found
+ * once; anything else fails that pass, and the kernel refuses the region.
+ */
+static void pkfs_plan_subtree(struct pkfs_fsck *f, struct pkfs_plan *p,
+			      uint64_t top, uint32_t *back)
+{
+	uint32_t head = 0, tail = 0;
+
+	if (!S_ISDIR(le32toh(p->inodes[top - 1].mode)))
+		return;
+	f->queue[tail++] = top;
+	while (head < tail) {
+		uint64_t dir = f->queue[head++];
+		uint64_t ino = le64toh(p->inodes[dir - 1].child_ino);
+
+		while (ino) {
+			struct pkernfs_inode *pi;
+
+			if (!pkfs_ino_valid(ino) || p->live[ino - 1] ||
+			    f->state[ino - 1] != PKFS_SLOT_UNSEEN ||
+			    !p->inodes[ino - 1].flags) {
+				p->clash = pkfs_ino_valid(ino) ? ino : dir;
+				p->why = "would then be reached twice, or is not a stray in use";
+				return;
+			}
+			pi = &p->inodes[ino - 1];
+			p->live[ino - 1] = 1;
+			f->fate[ino - 1] = PKFS_FATE_BACK;
+			(*back)++;
+			if (S_ISDIR(le32toh(pi->mode)))
+				f->queue[tail++] = ino;
+			ino = le64toh(pi->sibling_ino);
+		}
+	}
+}
+
+/* One pass of recover.c: link back what has a live parent.  Return: any. */
+static bool pkfs_plan_pass(struct pkfs_fsck *f, struct pkfs_plan *p)
+{
+	unsigned int first = f->nr_relinks, i;
+	char name[PKFS_LOST_NAME_MAX];
+
+	for (i = 0; i < p->nr; i++) {
+		uint64_t ino = p->strays[i];
+		struct pkernfs_inode *pi = &p->inodes[ino - 1];
+		uint64_t dir = le64toh(pi->parent_ino);
+		struct pkfs_relink *r = &f->relinks[f->nr_relinks];
+
+		if (p->live[ino - 1] || pkfs_plan_unlinked(pi) ||
+		    !pkfs_ino_valid(dir) || !p->live[dir - 1] ||
+		    !S_ISDIR(le32toh(p->inodes[dir - 1].mode)))
+			continue;
+		r->ino = ino;
+		r->dir = dir;
+		r->lost = -1;
+		/* Each try takes a name no entry had: few do. */
+		while (!pkfs_plan_fits(p, dir, pi) &&
+		       r->lost < (int)PKERNFS_INODE_COUNT) {
+			pkfs_lost_name(name, ino, ++r->lost);
+			pkfs_set_name(pi, name, strlen(name));
+		}
+		if (p->clash)
+			return false;
+		if (!S_ISDIR(le32toh(pi->mode)))
+			pi->nlink = htole32(1);
+		if (!pkfs_dir_link(p->inodes, dir, ino)) {
+			p->clash = dir;
+			p->why = "has a damaged entry list";
+			return false;
+		}
+		f->fate[ino - 1] = PKFS_FATE_LINK;
+		f->nr_relinks++;
+	}
+	/* The next pass starts from what this one linked. */
+	for (i = first; i < f->nr_relinks; i++)
+		p->live[f->relinks[i].ino - 1] = 1;
+	for (i = first; i < f->nr_relinks && !p->clash; i++)
+		pkfs_plan_subtree(f, p, f->relinks[i].ino, &p->back[i]);
+	return f->nr_relinks > first && !p->clash;
+}
+
+/*
+ * Decide every stray's fate as the mount does: passes link strays back into
+ * live directories until one links nothing; the strays left are orphaned
+ * and reclaimed.  Return: false if the kernel would refuse the region.
+ */
+static bool pkfs_plan(struct pkfs_fsck *f, struct pkfs_plan *p)
+{
+	bool orphans = false;
+	uint32_t i;
+
+	p->passes = 1;		/* the last pass, which finds no stray */
+	while (pkfs_plan_pass(f, p))
+		p->passes++;
+	if (p->clash)
+		return false;
+	for (i = 0; i < p->nr; i++) {
+		if (p->live[p->strays[i] - 1])
+			continue;
+		f->fate[p->strays[i] - 1] = PKFS_FATE_RECLAIM;
+		orphans = true;
+	}
+	/* One more pass orphans them all. */
+	if (p->passes + orphans > PKFS_RECOVERY_PASSES) {
+		p->clash = p->strays[0];
+		p->why = "is nested too deep in directories in no directory";
+		return false;
+	}
+	return true;
+}
+
+/* Type and data of an inode reached by no list. */
+static bool pkfs_check_stray(struct pkfs_fsck *f, uint64_t ino,
+			     struct pkernfs_inode *pi)
+{
+	f->state[ino - 1] = PKFS_SLOT_STRAY;
+	/* Its blocks are its own: do not call them leaked. */
+	if (!pkfs_check_type(f, ino, pi))
+		return false;
+	if (pkfs_flags_dir(le32toh(pi->flags)) &&
+	    (pi->num_mappings || pi->mappings_block || pi->size))
+		pkfs_problem(f, NULL, "directory inode %" PRIu64 " has data", ino);
+	pkfs_check_data(f, ino, pi);
+	return true;
+}
+
+/* A stray recovery links back, checked where it will be. */
+static void pkfs_check_relink(struct pkfs_fsck *f, struct pkfs_plan *p,
+			      unsigned int i)
+{
+	const struct pkfs_relink *r = &f->relinks[i];
+	struct pkernfs_inode *pi = pkfs_inode(f->img, r->ino);
+	struct pkernfs_inode *now = &p->inodes[r->ino - 1];
+	struct pkfs_fix fix = { .kind = PKFS_FIX_STRAYS, .a = r->ino };
+	uint32_t head = 0, tail = 0;
+	char with[64] = "";
+
+	if (!pkfs_check_stray(f, r->ino, pi))
+		return;
+	f->where[r->ino - 1] = r->dir;
+	if (p->back[i])
+		snprintf(with, sizeof(with), ", with the %u inodes below it",
+			 p->back[i]);
+	if (r->lost < 0)
+		pkfs_problem(f, &fix, "inode %u is in no directory (an interrupted update): link it back into directory %u%s",
+			     r->ino, r->dir, with);
+	else
+		pkfs_problem(f, &fix, "inode %u is in no directory (an interrupted update): link it back into directory %u as \"%.*s\", its name being bad or taken there%s",
+			     r->ino, r->dir, (int)le16toh(now->name_len),
+			     (const char *)now->name, with);
+	/* The kernel's next pass checks it, renamed, like any entry. */
+	pkfs_check_placement(f, r->dir, r->ino, now);
+	if (!pkfs_flags_dir(le32toh(pi->flags)))
+		return;
+	f->queue[tail++] = r->ino;
+	while (head < tail)
+		pkfs_check_dir(f, f->queue[head++], &tail, PKFS_SLOT_STRAY);
+}
+
+/* A stray recovery orphans, to be reclaimed with its blocks. */
+static void pkfs_check_reclaim(struct pkfs_fsck *f, uint64_t ino,
+			       struct pkernfs_inode *pi)
+{
+	struct pkfs_fix fix = { .kind = PKFS_FIX_STRAYS, .a = ino };
+	uint64_t dir = le64toh(pi->parent_ino);
+
+	if (!pkfs_check_stray(f, ino, pi))
+		return;
+	if (pkfs_plan_unlinked(pi))
+		pkfs_problem(f, &fix, "inode %" PRIu64 " is in no directory (an interrupted update, unlinking it): reclaim it",
+			     ino);
+	else
+		pkfs_problem(f, &fix, "inode %" PRIu64 " is in no directory (an interrupted update), and its parent %" PRIu64 " is no directory in the tree: reclaim it",
+			     ino, dir);
+}
+
+/* The plan failed: report every stray as the kernel would leave it. */
+static void pkfs_check_refused(struct pkfs_fsck *f, struct pkfs_plan *p)
+{
+	uint32_t i;
+
+	pkfs_problem(f, NULL, "the inodes in no directory cannot be recovered as the kernel would: inode %" PRIu64 " %s",
+		     p->clash, p->why);
+	for (i = 0; i < p->nr; i++) {
+		uint64_t ino = p->strays[i];
+		struct pkernfs_inode *pi = pkfs_inode(f->img, ino);
+
+		f->fate[ino - 1] = PKFS_FATE_NONE;
+		if (f->state[ino - 1] != PKFS_SLOT_UNSEEN)
+			continue;
+		pkfs_problem(f, NULL, "inode %" PRIu64 " is in use but in no directory (parent %" PRIu64 ")",
+			     ino, (uint64_t)le64toh(pi->parent_ino));
+		pkfs_check_stray(f, ino, pi);
+	}
+	f->nr_relinks = 0;
+}
+
+/* Inodes in use that no list reached: strays, recovered as the mount does. */
+static void pkfs_check_strays(struct pkfs_fsck *f)
+{
+	struct pkfs_plan p = { 0 };
+	uint64_t ino;
+	uint32_t i;
+
+	p.strays = calloc(PKERNFS_INODE_COUNT, sizeof(*p.strays));
+	if (!p.strays)
+		goto oom;
+	for (ino = 1; ino <= PKERNFS_INODE_COUNT; ino++)
+		if (f->state[ino - 1] == PKFS_SLOT_UNSEEN &&
+		    pkfs_inode(f->img, ino)->flags)
+			p.strays[p.nr++] = ino;
+	if (!p.nr)
+		goto out;
+	p.inodes = malloc(PKERNFS_BLOCK_SIZE);
+	p.live = calloc(PKERNFS_INODE_COUNT, sizeof(*p.live));
+	p.back = calloc(p.nr, sizeof(*p.back));
+	f->relinks = calloc(p.nr, sizeof(*f->relinks));
+	if (!p.inodes || !p.live || !p.back || !f->relinks)
+		goto oom;
+	memcpy(p.inodes, pkfs_inode(f->img, PKERNFS_ROOT_INO),
+	       PKERNFS_BLOCK_SIZE);
+	for (ino = 1; ino <= PKERNFS_INODE_COUNT; ino++)
+		p.live[ino - 1] = f->state[ino - 1] == PKFS_SLOT_LINKED;
+
+	if (!pkfs_plan(f, &p)) {
+		pkfs_check_refused(f, &p);
+		goto out;
+	}
+	for (i = 0; i < f->nr_relinks; i++)
+		pkfs_check_relink(f, &p, i);
+	for (i = 0; i < p.nr; i++) {
+		ino = p.strays[i];
+		if (f->fate[ino - 1] == PKFS_FATE_RECLAIM)
+			pkfs_check_reclaim(f, ino, pkfs_inode(f->img, ino));
+	}
+	/* What comes back below a stray was walked with it. */
+	for (i = 0; i < p.nr; i++) {
+		ino = p.strays[i];
+		if (f->state[ino - 1] != PKFS_SLOT_UNSEEN)
+			continue;
+		pkfs_problem(f, NULL, "inode %" PRIu64 " is in use but was not found below the directory bringing it back",
+			     ino);
+		pkfs_check_stray(f, ino, pkfs_inode(f->img, ino));
+	}
+	goto out;
+oom:
+	pkfs_msg("out of memory");
+	f->fatal = true;
+out:
+	free(p.strays);
+	free(p.inodes);
+	free(p.live);
+	free(p.back);
+}
+
+/*
+ * A directory counts 2 plus its subdirectories, those recovery links back
+ * into it included: the kernel sets the count right at its next pass.
+ */
+static void pkfs_check_nlinks(struct pkfs_fsck *f)
+{
+	uint32_t *extra = f->entries;
+	uint64_t dir;
+	unsigned int i;
+
+	memset(extra, 0, PKERNFS_INODE_COUNT * sizeof(*extra));
+	for (i = 0; i < f->nr_relinks; i++)
+		if (pkfs_flags_dir(le32toh(pkfs_inode(f->img,
+						      f->relinks[i].ino)->flags)))
+			extra[f->relinks[i].dir - 1]++;
+	for (dir = 1; dir <= PKERNFS_INODE_COUNT; dir++) {
+		struct pkernfs_inode *pd = pkfs_inode(f->img, dir);
+		struct pkfs_fix fix = { .kind = PKFS_FIX_NLINK, .a = dir };
+		uint32_t subdirs;
+
+		if (!f->subdirs[dir - 1])
+			continue;
+		subdirs = f->subdirs[dir - 1] - 1 + extra[dir - 1];
+		fix.b = 2 + subdirs;
+		if (le32toh(pd->nlink) != fix.b)
+			pkfs_problem(f, &fix, "directory %" PRIu64 " has link count %u but %u subdirectories",
+				     dir, le32toh(pd->nlink), subdirs);
+	}
+}
+
+/* Free slots on no list are leaked. */
 static void pkfs_check_slots(struct pkfs_fsck *f)
 {
 	struct pkfs_span leaked = {
@@ -504,21 +916,10 @@ static void pkfs_check_slots(struct pkfs_fsck *f)
 	uint64_t ino;
 
 	for (ino = 1; ino <= PKERNFS_INODE_COUNT; ino++) {
-		struct pkernfs_inode *pi = pkfs_inode(f->img, ino);
-
 		if (f->state[ino - 1] != PKFS_SLOT_UNSEEN)
 			continue;
-		if (!pi->flags) {
-			f->state[ino - 1] = PKFS_SLOT_LEAKED;
-			pkfs_span_add(f, &leaked, ino);
-			continue;
-		}
-		f->state[ino - 1] = PKFS_SLOT_UNREACHABLE;
-		pkfs_problem(f, NULL, "inode %" PRIu64 " is in use but unreachable (parent %" PRIu64 ")",
-			     ino, (uint64_t)le64toh(pi->parent_ino));
-		/* Its blocks are its own: do not call them leaked. */
-		if (pkfs_check_type(f, ino, pi))
-			pkfs_check_data(f, ino, pi);
+		f->state[ino - 1] = PKFS_SLOT_LEAKED;
+		pkfs_span_add(f, &leaked, ino);
 	}
 	pkfs_span_flush(f, &leaked);
 }
@@ -573,7 +974,10 @@ int pkfs_fsck_init(struct pkfs_fsck *f, struct pkfs_image *img)
 	f->where = calloc(PKERNFS_INODE_COUNT, sizeof(*f->where));
 	f->queue = calloc(PKERNFS_INODE_COUNT, sizeof(*f->queue));
 	f->entries = calloc(PKERNFS_INODE_COUNT, sizeof(*f->entries));
-	if (!f->state || !f->where || !f->queue || !f->entries) {
+	f->fate = calloc(PKERNFS_INODE_COUNT, sizeof(*f->fate));
+	f->subdirs = calloc(PKERNFS_INODE_COUNT, sizeof(*f->subdirs));
+	if (!f->state || !f->where || !f->queue || !f->entries || !f->fate ||
+	    !f->subdirs) {
 		pkfs_fsck_free(f);
 		return -1;
 	}
@@ -588,12 +992,18 @@ void pkfs_fsck_free(struct pkfs_fsck *f)
 	free(f->queue);
 	free(f->entries);
 	free(f->fixes);
+	free(f->fate);
+	free(f->relinks);
+	free(f->subdirs);
 	f->state = NULL;
 	f->where = NULL;
 	f->owner = NULL;
 	f->queue = NULL;
 	f->entries = NULL;
 	f->fixes = NULL;
+	f->fate = NULL;
+	f->relinks = NULL;
+	f->subdirs = NULL;
 }
 
 /**
@@ -614,6 +1024,8 @@ void pkfs_check(struct pkfs_fsck *f)
 	pkfs_check_tree(f);
 	pkfs_check_orphans(f);
 	pkfs_check_free_list(f);
+	pkfs_check_strays(f);
+	pkfs_check_nlinks(f);
 	pkfs_check_slots(f);
 	pkfs_check_leaks(f);
 }

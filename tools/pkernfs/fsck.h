@@ -13,8 +13,26 @@ enum pkfs_slot {
 	PKFS_SLOT_LINKED,	/* in the tree under the root */
 	PKFS_SLOT_ORPHAN,	/* on the orphan list */
 	PKFS_SLOT_FREE,		/* on the free list */
-	PKFS_SLOT_UNREACHABLE,	/* in use, but on no list */
+	PKFS_SLOT_STRAY,	/* in use, but on no list (or below one that is) */
 	PKFS_SLOT_LEAKED,	/* free, but on no list */
+};
+
+/*
+ * What the kernel's mount makes of an inode in use that no list reaches, a
+ * stray left by an update cut short (fs/pkernfs/recover.c).
+ */
+enum pkfs_fate {
+	PKFS_FATE_NONE,
+	PKFS_FATE_LINK,		/* linked back into its parent directory */
+	PKFS_FATE_BACK,		/* back with the stray directory listing it */
+	PKFS_FATE_RECLAIM,	/* orphaned, then reclaimed */
+};
+
+/* One stray the kernel links back, in the order it does. */
+struct pkfs_relink {
+	uint32_t ino;
+	uint32_t dir;
+	int lost;		/* -1: its own name; n >= 0: pkfs_lost_name() */
 };
 
 /* Something --repair can do about a problem found by the check. */
@@ -28,6 +46,8 @@ enum pkfs_fix_kind {
 	PKFS_FIX_ORPHAN_FLAG,	/* clear inode a's orphan flag */
 	PKFS_FIX_FREE_LIST,	/* rebuild the free inode list */
 	PKFS_FIX_ROOT,		/* clear the root's sibling_ino and name */
+	PKFS_FIX_INLINE,	/* move inode a's list out of table b, inline */
+	PKFS_FIX_STRAYS,	/* link back or reclaim every stray */
 };
 
 struct pkfs_fix {
@@ -47,6 +67,10 @@ struct pkfs_fsck {
 	uint32_t *owner;	/* by block: the inode referencing it, or 0 */
 	uint32_t *queue;	/* directories still to walk */
 	uint32_t *entries;	/* scratch: one directory's entries */
+	uint8_t *fate;		/* enum pkfs_fate, by inode number - 1 */
+	uint32_t *subdirs;	/* walked directories: 1 + subdirectories */
+	struct pkfs_relink *relinks;	/* what recovery links, in order */
+	unsigned int nr_relinks;
 
 	unsigned int nr_linked;	/* inodes in the tree */
 	unsigned int nr_orphans;
@@ -77,6 +101,13 @@ int pkfs_check_super(struct pkfs_fsck *f);
 int pkfs_fsck_init(struct pkfs_fsck *f, struct pkfs_image *img);
 void pkfs_fsck_free(struct pkfs_fsck *f);
 void pkfs_check(struct pkfs_fsck *f);
+
+/* Longest name pkfs_lost_name() gives, with its NUL. */
+#define PKFS_LOST_NAME_MAX	32
+
+void pkfs_lost_name(char *buf, uint64_t ino, int n);
+bool pkfs_dir_link(struct pkernfs_inode *inodes, uint64_t dir, uint64_t ino);
+void pkfs_set_name(struct pkernfs_inode *pi, const char *name, size_t len);
 
 /* dump.c */
 void pkfs_dump(struct pkfs_fsck *f);

@@ -29,7 +29,8 @@ void pkfs_msg(const char *fmt, ...)
 static bool pkfs_fix_once(enum pkfs_fix_kind kind)
 {
 	return kind == PKFS_FIX_CHECKSUM || kind == PKFS_FIX_FREE_LIST ||
-	       kind == PKFS_FIX_RECLAIM_ORPHANS || kind == PKFS_FIX_ROOT;
+	       kind == PKFS_FIX_RECLAIM_ORPHANS || kind == PKFS_FIX_ROOT ||
+	       kind == PKFS_FIX_STRAYS;
 }
 
 static void pkfs_queue_fix(struct pkfs_fsck *f, const struct pkfs_fix *fix)

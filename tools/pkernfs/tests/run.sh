@@ -252,7 +252,8 @@ unfixable "out-of-range ino in a directory" "lists inode 5000, out of range"
 
 fresh
 poke inode.$(ino /hello).sibling_ino=0
-unfixable "unreachable inode" "inode $(ino /empty) is in use but unreachable"
+fixable "entry dropped from its directory" \
+	"inode $(ino /empty) is in no directory (an interrupted update): link it back into directory 1 (fixable)"
 
 fresh
 poke inode.$(ino /a).nlink=7
@@ -454,6 +455,97 @@ unfixable "linked orphan" "orphan inode $(ino /doomed) has link count 1"
 fresh
 poke super.orphan_ino=$(ino /hello)
 unfixable "orphan list into the tree" "orphan list reaches inode $(ino /hello)"
+
+# --- updates cut short by a kexec (fs/pkernfs/recover.c) --------------------
+
+# blocks_used: the used block count from the summary
+blocks_used() {
+	"$FSCK" "$IMG" | sed -n 's/.*; blocks \([0-9]*\) used.*/\1/p'
+}
+
+# A create cut before its link: a whole inode off the free list, with a
+# block of data, in no directory.
+fresh
+new=$("$FSCK" --dump "$IMG" | awk '/next_free_ino/ { print $2 }')
+blk=$(($(first /hello) + 1))
+poke super.next_free_ino=$((new + 2)) inode.$new.flags=1 \
+	inode.$new.mode=0x81a4 inode.$new.nlink=1 \
+	inode.$new.parent_ino=$(ino /a) inode.$new.name=new inode.$new.size=12 \
+	inode.$new.num_mappings=1 map.$new.0=$blk bit.$blk=1
+printf 'pkernfs data' |
+	dd of="$IMG" bs=1 seek=$((blk * 2097152)) conv=notrunc 2> /dev/null
+fixable "create cut before its link" \
+	"inode $new is in no directory (an interrupted update): link it back into directory $(ino /a) (fixable)"
+expect 0 "^      new  ino $new file .* size 12 nlink 1 blocks 1: $blk$" \
+	"created file is back in a/ under its own name" --dump
+data=$(dd if="$IMG" bs=1 skip=$((blk * 2097152)) count=12 2> /dev/null)
+[ "$data" = "pkernfs data" ]
+result $? "created file's data is intact"
+
+# A rename of /a/f1 to /b/g cut between the two directories, the new name
+# and parent written: g is still there.
+fresh
+f1=$(ino /a/f1)
+poke inode.$(ino /a).child_ino=$(ino /a/sub) inode.$f1.name=g \
+	inode.$f1.parent_ino=$(ino /b)
+fixable "rename cut, its name taken" \
+	"inode $f1 is in no directory (an interrupted update): link it back into directory $(ino /b) as \"#$f1\""
+expect 0 "^      #$f1  ino $f1 file .* blocks 3: $(first /a/f1)-" \
+	"renamed file is back as #$f1, with its blocks" --dump
+expect 0 "^      g  ino $(ino /b/g) file" "g keeps its name" --dump
+
+# An unlink of /hello cut after the orphan flag, before the orphan list.
+fresh
+h=$(ino /hello)
+used=$(blocks_used)
+poke inode.$(ino /b).sibling_ino=$(ino /empty) inode.$h.nlink=0 \
+	inode.$h.flags=0x101
+fixable "unlink cut after the orphan flag" \
+	"inode $h is in no directory (an interrupted update, unlinking it): reclaim it (fixable)"
+expect 0 "blocks $((used - 1)) used" "unlinked file's block was freed"
+expect 0 "^free list: $h," "unlinked file's inode was freed" --dump
+
+fresh
+poke inode.$(ino /hello).sibling_ino=0 inode.$(ino /empty).parent_ino=5000
+fixable "stray whose parent is gone" \
+	"inode $(ino /empty) is in no directory (an interrupted update), and its parent 5000 is no directory in the tree: reclaim it"
+
+# /a/sub, with big in it, dropped from /a.
+fresh
+sub=$(ino /a/sub)
+poke inode.$(ino /a/f1).sibling_ino=0
+fixable "stray directory with a file inside" \
+	"inode $sub is in no directory (an interrupted update): link it back into directory $(ino /a), with the 1 inodes below it (fixable)"
+expect 0 "^      sub/  ino $sub dir .* nlink 2$" \
+	"stray directory is back in a/" --dump
+expect 0 "^        big  ino $(ino /a/sub/big) file .* blocks 40 (table $(table /a/sub/big))" \
+	"its file is back below it" --dump
+expect 0 "^    a/  ino $(ino /a) dir .* nlink 3$" "a/ counts it again" --dump
+
+# A mkdir of /b/c cut before the parent's count: fixable as before.
+fresh
+poke inode.$(ino /b).nlink=2
+fixable "mkdir cut before the parent's link count" \
+	"directory $(ino /b) has link count 2 but 1 subdirectories (fixable)"
+
+# A truncate of big to 30 blocks cut after the count: the table holds a
+# list that fits in the inode, and 10 blocks listed nowhere.
+fresh
+big=$(ino /a/sub/big)
+used=$(blocks_used)
+poke inode.$big.num_mappings=30 inode.$big.size=0x3c00000
+fixable "short mapping table" \
+	"inode $big keeps its 30-block list in mapping table $(table /a/sub/big) (a resize cut short): move it back into the inode and free the table (fixable)"
+expect 0 "^        big  ino $big file .* blocks 30: $(first /a/sub/big)-" \
+	"short list is back in the inode" --dump
+expect 0 "blocks $((used - 11)) used" "table and cut-off blocks were freed"
+
+# What the kernel would refuse to bring back stays unfixable.
+fresh --iommu
+d1=$(ino /iommu/dom-1)
+poke inode.$(ino /iommu/dom-0).sibling_ino=0 inode.$d1.parent_ino=1
+unfixable "stray page-table file that would go into the root" \
+	"IOMMU page-table inode $d1 is in directory 1, not in the IOMMU directory"
 
 # --- several problems at once -----------------------------------------------
 
