@@ -179,8 +179,13 @@ int __init pkernfs_region_init(struct pkernfs_store *store)
 	if (err)
 		goto fail;
 
+	/*
+	 * Exclusive: with CONFIG_STRICT_DEVMEM, /dev/mem then refuses the
+	 * region, which holds guest RAM and live IOMMU tables.
+	 */
 	err = -EBUSY;
-	if (!request_mem_region(store->base, store->size, "pkernfs")) {
+	if (!request_mem_region_exclusive(store->base, store->size,
+					  "pkernfs")) {
 		pr_err("region %pa+%#llx is already claimed\n",
 		       &store->base, store->size);
 		goto fail;
