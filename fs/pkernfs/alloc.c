@@ -135,6 +135,7 @@ void pkernfs_orphan_add(struct pkernfs_store *store, u64 ino)
 		return;
 	mutex_lock(&store->lock);
 	pi->flags |= cpu_to_le32(PKERNFS_INODE_FLAG_ORPHAN);
+	pkernfs_cut(store, PKERNFS_CUT_ORPHAN_FLAGGED);
 	pi->sibling_ino = store->super->orphan_ino;
 	store->super->orphan_ino = cpu_to_le64(ino);
 	pkernfs_super_commit(store);

@@ -63,6 +63,7 @@ static int pkernfs_grow_blocks(struct pkernfs_store *store,
 		if (err)
 			return err;
 		list = pkernfs_block_ptr(store, table);
+		memcpy(list, pi->blocks, old * sizeof(*list));
 	} else {
 		list = pkernfs_block_list(store, pi);
 	}
@@ -77,10 +78,17 @@ static int pkernfs_grow_blocks(struct pkernfs_store *store,
 		list[got] = cpu_to_le32(blk);
 	}
 
+	pkernfs_cut(store, PKERNFS_CUT_GROW_ALLOCATED);
+
+	/*
+	 * The table holds the whole list before it replaces the inline one,
+	 * and the count grows last: a cut in between leaves a list that is
+	 * sound, only shorter (check.c moves a short one back inline).
+	 */
 	if (new_table) {
-		memcpy(list, pi->blocks, old * sizeof(*list));
-		memset(pi->blocks, 0, sizeof(pi->blocks));
 		pi->mappings_block = cpu_to_le32(table);
+		memset(pi->blocks, 0, sizeof(pi->blocks));
+		pkernfs_cut(store, PKERNFS_CUT_TABLE_SWITCHED);
 	}
 	pi->num_mappings = cpu_to_le32(nr);
 	return 0;
@@ -100,7 +108,9 @@ static void pkernfs_shrink_blocks(struct pkernfs_store *store,
 	__le32 *list = pkernfs_block_list(store, pi);
 	u32 i;
 
+	/* The count shrinks first: a block is freed only once unlisted. */
 	pi->num_mappings = cpu_to_le32(nr);
+	pkernfs_cut(store, PKERNFS_CUT_SHRINK_COUNTED);
 	for (i = nr; i < old; i++) {
 		pkernfs_free_block(store, le32_to_cpu(list[i]));
 		list[i] = 0;
@@ -108,6 +118,7 @@ static void pkernfs_shrink_blocks(struct pkernfs_store *store,
 	if (table && nr <= PKERNFS_INLINE_BLOCKS) {
 		memcpy(pi->blocks, list, nr * sizeof(*list));
 		pi->mappings_block = 0;
+		pkernfs_cut(store, PKERNFS_CUT_TABLE_DROPPED);
 		pkernfs_free_block(store, table);
 	}
 }

@@ -10,6 +10,13 @@
  * Anything unsafe refuses the mount, and then nothing is changed.  What is
  * merely leaked (blocks or inode slots that nothing references) is given back
  * once everything else checked out, with a message.
+ *
+ * An update cut short by a kexec (see the cut points in internal.h) can leave
+ * more than leaks: an inode in no directory (a stray), a directory whose link
+ * count misses a subdirectory, a mapping table holding a list short enough to
+ * live in the inode.  Each is sound on its own; strays go to recover.c, which
+ * links them back or reclaims them, and the check runs again; the other two
+ * are set right with the leaks.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -27,6 +34,14 @@ enum pkernfs_slot_state {
 	PKERNFS_SLOT_LINKED,
 	PKERNFS_SLOT_ORPHAN,
 	PKERNFS_SLOT_LEAKED,
+	PKERNFS_SLOT_STRAY,
+};
+
+/* How an inode was reached, for pkernfs_check_inode(). */
+enum pkernfs_reached {
+	PKERNFS_REACHED_LINKED,		/* through its directory */
+	PKERNFS_REACHED_ORPHAN,		/* on the orphan list */
+	PKERNFS_REACHED_NONE,		/* a stray: in use, in no list */
 };
 
 struct pkernfs_check {
@@ -35,10 +50,27 @@ struct pkernfs_check {
 	unsigned long *refs;	/* blocks referenced by some inode */
 	u32 *queue;		/* directories still to walk */
 	u32 *names;		/* entries of the directory being checked */
+	unsigned long *linked;	/* inodes reached from the root */
+	u32 *strays;		/* in use but in no list */
+	u32 *miscounted;	/* directories whose link count is off */
 	u32 nr_free_inodes;
 	u32 nr_leaked_inodes;
+	u32 nr_strays;
+	u32 nr_miscounted;
+	u32 nr_short_tables;	/* mapping tables of PKERNFS_INLINE_BLOCKS or less */
 	u64 nr_used_blocks;
 	u64 nr_leaked_blocks;
+	struct pkernfs_check_undo *undo;
+};
+
+/*
+ * What recovery may change, saved before its first pass so that a region
+ * refused after all is left exactly as it was found.  Recovery writes only
+ * the superblock and inode slots.
+ */
+struct pkernfs_check_undo {
+	struct pkernfs_super super;
+	struct pkernfs_inode inodes[PKERNFS_INODE_COUNT];
 };
 
 #define pkernfs_corrupt(fmt, ...) ({					\
@@ -76,9 +108,12 @@ static int pkernfs_check_blocks(struct pkernfs_check *c, u64 ino,
 	if (le64_to_cpu(pi->size) > (u64)nr << PKERNFS_BLOCK_SHIFT)
 		return pkernfs_corrupt("inode %llu: size %llu beyond its %u blocks",
 				       ino, le64_to_cpu(pi->size), nr);
-	if (nr > PKERNFS_INLINE_BLOCKS ? !table : table)
+	if (nr > PKERNFS_INLINE_BLOCKS && !table)
 		return pkernfs_corrupt("inode %llu: %u blocks with mapping table %u",
 				       ino, nr, table);
+	/* A resize cut short; the list moves back inline at repair. */
+	if (table && nr <= PKERNFS_INLINE_BLOCKS)
+		c->nr_short_tables++;
 	if (table) {
 		err = pkernfs_check_ref(c, ino, table);
 		if (err)
@@ -107,28 +142,35 @@ static bool pkernfs_name_ok(struct pkernfs_inode *pi)
 	return true;
 }
 
-/* Check one inode found in a directory (@orphan false) or orphaned. */
-static int pkernfs_check_inode(struct pkernfs_check *c, u64 ino, bool orphan)
+/* Check one inode, found as @reached says. */
+static int pkernfs_check_inode(struct pkernfs_check *c, u64 ino,
+			       enum pkernfs_reached reached)
 {
 	struct pkernfs_inode *pi = &c->store->inodes[ino - 1];
 	u32 flags = le32_to_cpu(pi->flags);
 	u32 type = flags & PKERNFS_INODE_TYPE_MASK;
 	umode_t mode = le32_to_cpu(pi->mode);
 	u32 nlink = le32_to_cpu(pi->nlink);
+	bool orphan = reached == PKERNFS_REACHED_ORPHAN;
+	bool stray = reached == PKERNFS_REACHED_NONE;
 	bool is_dir;
 
 	if ((flags & ~PKERNFS_INODE_FLAGS_KNOWN) || hweight32(type) != 1)
 		return pkernfs_corrupt("inode %llu has flags %#x", ino, flags);
-	if (!!(flags & PKERNFS_INODE_FLAG_ORPHAN) != orphan)
+	if (!stray && !!(flags & PKERNFS_INODE_FLAG_ORPHAN) != orphan)
 		return pkernfs_corrupt("inode %llu: orphan flag does not match its list",
 				       ino);
 	is_dir = type & (PKERNFS_INODE_FLAG_DIR | PKERNFS_INODE_FLAG_IOMMU_DIR);
 	if (is_dir ? !S_ISDIR(mode) : !S_ISREG(mode))
 		return pkernfs_corrupt("inode %llu: mode %#o does not match flags %#x",
 				       ino, mode, flags);
-	if (ino != PKERNFS_ROOT_INO && !pkernfs_name_ok(pi))
+	/* A stray may be half renamed: recover.c names it if need be. */
+	if (ino != PKERNFS_ROOT_INO && !stray && !pkernfs_name_ok(pi))
 		return pkernfs_corrupt("inode %llu has a bad name", ino);
-	if (orphan ? nlink != 0 : is_dir ? nlink < 2 : nlink != 1)
+	/* A directory's count is checked against its subdirectories. */
+	if (!stray && !is_dir && nlink != !orphan)
+		return pkernfs_corrupt("inode %llu has link count %u", ino, nlink);
+	if (orphan && nlink)
 		return pkernfs_corrupt("inode %llu has link count %u", ino, nlink);
 	if (is_dir && (pi->num_mappings || pi->mappings_block || pi->size))
 		return pkernfs_corrupt("directory inode %llu has data", ino);
@@ -256,7 +298,8 @@ static int pkernfs_check_dir(struct pkernfs_check *c, u64 dir, u32 *tail)
 			return pkernfs_corrupt("inode %llu in directory %llu names parent %llu",
 					       ino, dir, le64_to_cpu(pi->parent_ino));
 		c->state[ino - 1] = PKERNFS_SLOT_LINKED;
-		err = pkernfs_check_inode(c, ino, false);
+		__set_bit(ino - 1, c->linked);
+		err = pkernfs_check_inode(c, ino, PKERNFS_REACHED_LINKED);
 		if (!err)
 			err = pkernfs_check_placement(c, dir, ino);
 		if (err)
@@ -270,8 +313,7 @@ static int pkernfs_check_dir(struct pkernfs_check *c, u64 dir, u32 *tail)
 		ino = le64_to_cpu(pi->sibling_ino);
 	}
 	if (le32_to_cpu(pd->nlink) != 2 + subdirs)
-		return pkernfs_corrupt("directory %llu has link count %u but %u subdirectories",
-				       dir, le32_to_cpu(pd->nlink), subdirs);
+		c->miscounted[c->nr_miscounted++] = dir;
 	return pkernfs_check_names(c, dir, nr);
 }
 
@@ -286,7 +328,8 @@ static int pkernfs_check_tree(struct pkernfs_check *c)
 	    root->sibling_ino || root->name_len)
 		return pkernfs_corrupt("root inode is not a lone directory");
 	c->state[PKERNFS_ROOT_INO - 1] = PKERNFS_SLOT_LINKED;
-	err = pkernfs_check_inode(c, PKERNFS_ROOT_INO, false);
+	__set_bit(PKERNFS_ROOT_INO - 1, c->linked);
+	err = pkernfs_check_inode(c, PKERNFS_ROOT_INO, PKERNFS_REACHED_LINKED);
 	if (err)
 		return err;
 	/* Each inode is queued at most once, so the queue cannot overflow. */
@@ -312,7 +355,7 @@ static int pkernfs_check_orphans(struct pkernfs_check *c)
 			return pkernfs_corrupt("orphan inode %llu is reachable twice",
 					       ino);
 		c->state[ino - 1] = PKERNFS_SLOT_ORPHAN;
-		err = pkernfs_check_inode(c, ino, true);
+		err = pkernfs_check_inode(c, ino, PKERNFS_REACHED_ORPHAN);
 		if (err)
 			return err;
 		ino = le64_to_cpu(store->inodes[ino - 1].sibling_ino);
@@ -320,19 +363,28 @@ static int pkernfs_check_orphans(struct pkernfs_check *c)
 	return 0;
 }
 
-/* Every slot must be free, linked or orphaned, or unused and leaked. */
+/*
+ * Every slot must be free, linked or orphaned, unused and leaked, or a sound
+ * inode in no list (a stray), whose blocks are then counted as used.
+ */
 static int pkernfs_check_slots(struct pkernfs_check *c)
 {
 	u64 ino;
+	int err;
 
 	for (ino = 1; ino <= PKERNFS_INODE_COUNT; ino++) {
 		if (c->state[ino - 1] != PKERNFS_SLOT_UNSEEN)
 			continue;
-		if (c->store->inodes[ino - 1].flags)
-			return pkernfs_corrupt("inode %llu is in use but unreachable",
-					       ino);
-		c->state[ino - 1] = PKERNFS_SLOT_LEAKED;
-		c->nr_leaked_inodes++;
+		if (!c->store->inodes[ino - 1].flags) {
+			c->state[ino - 1] = PKERNFS_SLOT_LEAKED;
+			c->nr_leaked_inodes++;
+			continue;
+		}
+		c->state[ino - 1] = PKERNFS_SLOT_STRAY;
+		err = pkernfs_check_inode(c, ino, PKERNFS_REACHED_NONE);
+		if (err)
+			return err;
+		c->strays[c->nr_strays++] = ino;
 	}
 	return 0;
 }
@@ -362,12 +414,69 @@ static int pkernfs_check_bitmap(struct pkernfs_check *c)
 	return 0;
 }
 
+/* Move block lists that fit in the inode out of their mapping table. */
+static void pkernfs_repair_short_tables(struct pkernfs_check *c)
+{
+	struct pkernfs_store *store = c->store;
+	u64 ino;
+
+	for (ino = 1; ino <= PKERNFS_INODE_COUNT && c->nr_short_tables; ino++) {
+		struct pkernfs_inode *pi = &store->inodes[ino - 1];
+		u32 nr = le32_to_cpu(pi->num_mappings);
+		u32 table = le32_to_cpu(pi->mappings_block);
+
+		if ((c->state[ino - 1] != PKERNFS_SLOT_LINKED &&
+		     c->state[ino - 1] != PKERNFS_SLOT_ORPHAN) ||
+		    pkernfs_is_pgtables(pi) || !table ||
+		    nr > PKERNFS_INLINE_BLOCKS)
+			continue;
+		memcpy(pi->blocks, pkernfs_block_ptr(store, table),
+		       nr * sizeof(pi->blocks[0]));
+		pi->mappings_block = 0;
+		__clear_bit(table, c->refs);
+		c->nr_used_blocks--;
+		c->nr_leaked_blocks++;
+		c->nr_short_tables--;
+		pr_warn("inode %llu: moved its %u-block list back into the inode (resize cut short)\n",
+			ino, nr);
+	}
+}
+
+/* Give each directory whose link count is off 2 plus its subdirectories. */
+static void pkernfs_repair_link_counts(struct pkernfs_check *c)
+{
+	struct pkernfs_store *store = c->store;
+	u32 i;
+
+	for (i = 0; i < c->nr_miscounted; i++) {
+		u64 dir = c->miscounted[i];
+		struct pkernfs_inode *pd = &store->inodes[dir - 1];
+		u64 ino = le64_to_cpu(pd->child_ino);
+		u32 nlink = 2;
+
+		/* The list was walked already: it ends, in range. */
+		while (ino) {
+			struct pkernfs_inode *pi = &store->inodes[ino - 1];
+
+			if (S_ISDIR(le32_to_cpu(pi->mode)))
+				nlink++;
+			ino = le64_to_cpu(pi->sibling_ino);
+		}
+		pr_warn("directory %llu: link count %u set to %u (update cut short)\n",
+			dir, le32_to_cpu(pd->nlink), nlink);
+		pd->nlink = cpu_to_le32(nlink);
+	}
+}
+
 /* Everything checked out: give back what nothing refers to, set counters. */
 static void pkernfs_check_repair(struct pkernfs_check *c)
 {
 	struct pkernfs_store *store = c->store;
 	unsigned long blk;
 	u64 ino;
+
+	pkernfs_repair_short_tables(c);
+	pkernfs_repair_link_counts(c);
 
 	for (ino = PKERNFS_INODE_COUNT; ino >= 1; ino--) {
 		struct pkernfs_inode *pi = &store->inodes[ino - 1];
@@ -397,9 +506,21 @@ static void pkernfs_check_repair(struct pkernfs_check *c)
 	pkernfs_super_commit(store);
 }
 
-static int pkernfs_check_locked(struct pkernfs_check *c)
+/* One pass over the whole region: validate, then repair or recover. */
+static int pkernfs_check_pass(struct pkernfs_check *c)
 {
 	int err;
+
+	memset(c->state, 0, PKERNFS_INODE_COUNT);
+	bitmap_zero(c->refs, c->store->nr_blocks);
+	bitmap_zero(c->linked, PKERNFS_INODE_COUNT);
+	c->nr_free_inodes = 0;
+	c->nr_leaked_inodes = 0;
+	c->nr_strays = 0;
+	c->nr_miscounted = 0;
+	c->nr_short_tables = 0;
+	c->nr_used_blocks = 0;
+	c->nr_leaked_blocks = 0;
 
 	err = pkernfs_check_free_list(c);
 	if (!err)
@@ -410,8 +531,52 @@ static int pkernfs_check_locked(struct pkernfs_check *c)
 		err = pkernfs_check_slots(c);
 	if (!err)
 		err = pkernfs_check_bitmap(c);
-	if (!err)
-		pkernfs_check_repair(c);
+	if (err)
+		return err;
+	if (c->nr_strays) {
+		if (!c->undo) {
+			c->undo = kvmalloc(sizeof(*c->undo), GFP_KERNEL);
+			if (!c->undo)
+				return -ENOMEM;
+			c->undo->super = *c->store->super;
+			memcpy(c->undo->inodes, c->store->inodes,
+			       sizeof(c->undo->inodes));
+		}
+		return pkernfs_recover_strays(c->store, c->strays,
+					      c->nr_strays, c->linked);
+	}
+	pkernfs_check_repair(c);
+	return 0;
+}
+
+/*
+ * Each recovery pass links strays into live directories or orphans them;
+ * a stray directory's subtree comes back with it.  Directories nested in
+ * strays take one pass per level, so a few passes do in practice.
+ */
+#define PKERNFS_RECOVERY_PASSES	16
+
+static int pkernfs_check_locked(struct pkernfs_check *c)
+{
+	unsigned int pass;
+	int err;
+
+	for (pass = 0; pass < PKERNFS_RECOVERY_PASSES; pass++) {
+		err = pkernfs_check_pass(c);
+		if (err != -EAGAIN)
+			break;
+	}
+	if (err == -EAGAIN)
+		err = pkernfs_corrupt("inodes still in no directory after %u recovery passes",
+				      PKERNFS_RECOVERY_PASSES);
+	if (err && c->undo) {
+		*c->store->super = c->undo->super;
+		memcpy(c->store->inodes, c->undo->inodes,
+		       sizeof(c->undo->inodes));
+		pr_err("recovery undone: the region is as it was found\n");
+	}
+	kvfree(c->undo);
+	c->undo = NULL;
 	return err;
 }
 
@@ -434,8 +599,9 @@ static void pkernfs_reclaim_orphans(struct pkernfs_store *store)
  * pkernfs_check_store() - validate the persisted tree before mounting it
  * @store: the store, whose superblock has been validated
  *
- * Also sets the free counters and reclaims orphans.  Called at mount, when no
- * VFS inode of the region exists.
+ * Also recovers what an interrupted update left (recover.c), repairs leaks,
+ * sets the free counters and reclaims orphans.  Called at mount, when no VFS
+ * inode of the region exists.
  *
  * Return: 0, -EUCLEAN if the region is damaged, or -ENOMEM.
  */
@@ -449,13 +615,22 @@ int pkernfs_check_store(struct pkernfs_store *store)
 				 GFP_KERNEL);
 	c.names = kvmalloc_array(PKERNFS_INODE_COUNT, sizeof(*c.names),
 				 GFP_KERNEL);
+	c.strays = kvmalloc_array(PKERNFS_INODE_COUNT, sizeof(*c.strays),
+				  GFP_KERNEL);
+	c.miscounted = kvmalloc_array(PKERNFS_INODE_COUNT,
+				      sizeof(*c.miscounted), GFP_KERNEL);
 	c.refs = bitmap_zalloc(store->nr_blocks, GFP_KERNEL);
-	if (c.state && c.queue && c.names && c.refs) {
+	c.linked = bitmap_zalloc(PKERNFS_INODE_COUNT, GFP_KERNEL);
+	if (c.state && c.queue && c.names && c.strays && c.miscounted &&
+	    c.refs && c.linked) {
 		mutex_lock(&store->lock);
 		err = pkernfs_check_locked(&c);
 		mutex_unlock(&store->lock);
 	}
+	bitmap_free(c.linked);
 	bitmap_free(c.refs);
+	kvfree(c.miscounted);
+	kvfree(c.strays);
 	kvfree(c.names);
 	kvfree(c.queue);
 	kvfree(c.state);

@@ -159,6 +159,7 @@ struct inode *pkernfs_new_inode(struct inode *dir, struct dentry *dentry,
 		iput(inode);
 		return ERR_PTR(err);
 	}
+	pkernfs_cut(store, PKERNFS_CUT_INODE_TAKEN);
 
 	pi = &store->inodes[ino - 1];
 	if (flags & PKERNFS_INODE_FLAG_IOMMU_DOMAIN_PGTABLES) {
@@ -171,19 +172,20 @@ struct inode *pkernfs_new_inode(struct inode *dir, struct dentry *dentry,
 		inode->i_size = PKERNFS_BLOCK_SIZE;
 		inode->i_blocks = PKERNFS_BLOCK_SIZE >> 9;
 	}
-	pi->flags = cpu_to_le32(flags);
 
 	inode->i_ino = ino;
 	inode_init_owner(&nop_mnt_idmap, inode, dir, mode);
 	simple_inode_init_ts(inode);
 	inode->i_generation = get_random_u32();
 	set_nlink(inode, S_ISDIR(mode) ? 2 : 1);
-	pkernfs_set_ops(inode);
 
 	pi->parent_ino = cpu_to_le64(dir->i_ino);
 	pi->name_len = cpu_to_le16(dentry->d_name.len);
 	memcpy(pi->name, dentry->d_name.name, dentry->d_name.len);
 	pkernfs_dirty_inode(inode, 0);
+	/* Last: a slot with flags is a whole inode (see recover.c). */
+	pi->flags = cpu_to_le32(flags);
+	pkernfs_set_ops(inode);
 
 	if (WARN_ON_ONCE(insert_inode_locked(inode) < 0)) {
 		/* A VFS inode of that number is still live: cannot happen. */
@@ -203,16 +205,27 @@ struct inode *pkernfs_new_inode(struct inode *dir, struct dentry *dentry,
 void pkernfs_release_inode(struct pkernfs_store *store, u64 ino)
 {
 	struct pkernfs_inode *pi = pkernfs_inode_ptr(store, ino);
+	u32 pgtables_blk = 0;
 
 	if (!pi)
 		return;
+	/*
+	 * Each step leaves a region the next mount takes: a file's size goes
+	 * before its blocks, and the page-table block, which the inode must
+	 * keep while it exists, goes after the inode (a leak at worst).
+	 */
 	pkernfs_begin_update(store);
-	if (pkernfs_is_pgtables(pi))
-		pkernfs_free_block(store, le32_to_cpu(pi->mappings_block));
-	else
+	if (pkernfs_is_pgtables(pi)) {
+		pgtables_blk = le32_to_cpu(pi->mappings_block);
+	} else {
+		pi->size = 0;
 		pkernfs_free_all_blocks(store, pi);
+	}
 	pkernfs_orphan_del(store, ino);
+	pkernfs_cut(store, PKERNFS_CUT_RELEASE_UNLISTED);
 	pkernfs_free_ino(store, ino);
+	if (pgtables_blk)
+		pkernfs_free_block(store, pgtables_blk);
 	pkernfs_end_update(store);
 }
 
@@ -288,6 +301,9 @@ int pkernfs_setsize(struct inode *inode, loff_t newsize)
 		i_size_write(inode, newsize);
 	} else {
 		i_size_write(inode, newsize);
+		/* The size goes first, so it never exceeds the block list. */
+		pkernfs_dirty_inode(inode, 0);
+		pkernfs_cut(store, PKERNFS_CUT_SHRINK_SIZED);
 		unmap_mapping_range(mapping, PAGE_ALIGN(newsize), 0, 1);
 		err = pkernfs_resize_blocks(store, pi,
 					    pkernfs_size_to_blocks(newsize));

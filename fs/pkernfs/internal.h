@@ -26,6 +26,8 @@
  * @error: why the region cannot be mounted, or 0.
  * @update_sem: held for read across every change to the persistent state.
  * @frozen: set on the way to a kexec; no change may start any more.
+ * @cut_short: a change was stopped half way by a cut point (cut.c); the
+ *	reboot notifier does not wait for it.
  * @lock: see below.
  * @free_blocks: blocks clear in the bitmap.
  * @free_inodes: inodes on the free list.
@@ -71,6 +73,7 @@ struct pkernfs_store {
 
 	struct rw_semaphore update_sem;
 	bool frozen;
+	bool cut_short;
 	struct mutex lock;		/* the allocators, see above */
 	u64 free_blocks;
 	u32 free_inodes;
@@ -132,6 +135,38 @@ static inline u64 pkernfs_size_to_blocks(loff_t size)
 
 void pkernfs_wait_for_kexec(struct pkernfs_store *store);
 
+/*
+ * The gaps between the stores of an update where a kexec can leave the
+ * region, and the next mount must still take it (check.c, recover.c).  The
+ * tests stop an update at one of them with CONFIG_PKERNFS_CUT_POINTS.
+ */
+enum pkernfs_cut_point {
+	PKERNFS_CUT_NONE,
+	PKERNFS_CUT_INODE_TAKEN,	/* off the free list, not yet set up */
+	PKERNFS_CUT_INODE_UNLINKED,	/* set up, in no directory yet */
+	PKERNFS_CUT_DIR_NLINK,		/* linked, parent's nlink not counted */
+	PKERNFS_CUT_REMOVED,		/* out of its directory, not orphaned */
+	PKERNFS_CUT_ORPHAN_FLAGGED,	/* orphan flag set, not on the list */
+	PKERNFS_CUT_RENAME_UNLINKED,	/* rename: out of the old directory */
+	PKERNFS_CUT_RENAME_NAMED,	/* rename: new name, in no directory */
+	PKERNFS_CUT_GROW_ALLOCATED,	/* grow: blocks taken, not listed */
+	PKERNFS_CUT_TABLE_SWITCHED,	/* grow: list moved to a table */
+	PKERNFS_CUT_SHRINK_SIZED,	/* shrink: size written, list not */
+	PKERNFS_CUT_SHRINK_COUNTED,	/* shrink: list shortened, not freed */
+	PKERNFS_CUT_TABLE_DROPPED,	/* shrink: list back inline, table not freed */
+	PKERNFS_CUT_RELEASE_UNLISTED,	/* release: off the orphan list, not free */
+	PKERNFS_NR_CUT_POINTS
+};
+
+#ifdef CONFIG_PKERNFS_CUT_POINTS
+void pkernfs_cut(struct pkernfs_store *store, enum pkernfs_cut_point point);
+#else
+static inline void pkernfs_cut(struct pkernfs_store *store,
+			       enum pkernfs_cut_point point)
+{
+}
+#endif
+
 static inline void pkernfs_begin_update(struct pkernfs_store *store)
 {
 	down_read(&store->update_sem);
@@ -163,6 +198,10 @@ void pkernfs_orphan_del(struct pkernfs_store *store, u64 ino);
 
 /* check.c */
 int pkernfs_check_store(struct pkernfs_store *store);
+
+/* recover.c */
+int pkernfs_recover_strays(struct pkernfs_store *store, const u32 *strays,
+			   u32 nr, const unsigned long *linked);
 
 /* blockmap.c */
 u32 pkernfs_get_block(struct pkernfs_store *store, struct pkernfs_inode *pi,

@@ -60,9 +60,12 @@ static int pkernfs_add_entry(struct inode *dir, struct dentry *dentry,
 		pkernfs_end_update(store);
 		return PTR_ERR(inode);
 	}
+	pkernfs_cut(store, PKERNFS_CUT_INODE_UNLINKED);
 	pkernfs_dir_link(store, dir->i_ino, inode->i_ino);
-	if (S_ISDIR(mode))
+	if (S_ISDIR(mode)) {
+		pkernfs_cut(store, PKERNFS_CUT_DIR_NLINK);
 		inc_nlink(dir);
+	}
 	pkernfs_touch_dir(dir);
 	pkernfs_end_update(store);
 	d_instantiate_new(dentry, inode);
@@ -83,23 +86,25 @@ static int pkernfs_mkdir(struct mnt_idmap *idmap, struct inode *dir,
 
 /*
  * Take @inode out of @dir.  Its last link gone, it moves to the orphan list
- * until evict releases it.
+ * until evict releases it.  The link count is written before the orphan
+ * list sees the inode, which must find it 0.
  */
 static void pkernfs_remove_entry(struct inode *dir, struct inode *inode)
 {
 	struct pkernfs_store *store = PKERNFS_STORE(dir->i_sb);
 
 	pkernfs_dir_unlink(store, dir->i_ino, inode->i_ino);
+	pkernfs_cut(store, PKERNFS_CUT_REMOVED);
 	if (S_ISDIR(inode->i_mode)) {
 		clear_nlink(inode);
 		drop_nlink(dir);
 	} else {
 		drop_nlink(inode);
 	}
-	if (!inode->i_nlink)
-		pkernfs_orphan_add(store, inode->i_ino);
 	inode_set_ctime_current(inode);
 	mark_inode_dirty(inode);
+	if (!inode->i_nlink)
+		pkernfs_orphan_add(store, inode->i_ino);
 	pkernfs_touch_dir(dir);
 }
 
@@ -173,9 +178,13 @@ static int pkernfs_rename(struct mnt_idmap *idmap, struct inode *old_dir,
 	if (target)
 		pkernfs_remove_entry(new_dir, target);
 	pkernfs_dir_unlink(store, old_dir->i_ino, inode->i_ino);
+	pkernfs_cut(store, PKERNFS_CUT_RENAME_UNLINKED);
 	memset(pi->name, 0, sizeof(pi->name));
 	memcpy(pi->name, name->name, name->len);
 	pi->name_len = cpu_to_le16(name->len);
+	/* Before the link: a cut from here on completes the rename. */
+	pi->parent_ino = cpu_to_le64(new_dir->i_ino);
+	pkernfs_cut(store, PKERNFS_CUT_RENAME_NAMED);
 	pkernfs_dir_link(store, new_dir->i_ino, inode->i_ino);
 
 	if (S_ISDIR(inode->i_mode) && old_dir != new_dir) {

@@ -45,7 +45,14 @@
  * A file's data is a list of block indices, ``num_mappings`` long.  Up to
  * PKERNFS_INLINE_BLOCKS of them sit in the inode itself; a longer list lives
  * in one mapping-table block (``mappings_block``) of up to
- * PKERNFS_TABLE_BLOCKS entries.
+ * PKERNFS_TABLE_BLOCKS entries.  The list is in the table whenever
+ * ``mappings_block`` is set; a table holding PKERNFS_INLINE_BLOCKS entries
+ * or fewer is left only by a resize cut short, and the next mount moves the
+ * list back into the inode.
+ *
+ * A slot's ``flags`` are written last when an inode is created: a used slot
+ * is a whole inode even if no list holds it yet (see "Interrupted updates"
+ * in Documentation/filesystems/pkernfs.rst).
  */
 
 #define PKERNFS_MAGIC		0x706b65726e6673ULL	/* "pkernfs", as in the RFC */

@@ -21,9 +21,10 @@
  *
  * Some kinds of damage must always be refused (a loop, an out-of-range
  * number) and some always accepted (a leaked block or inode, which the
- * mount gives back; an orphan, which it reclaims; any uid or timestamp);
- * the others may go either way.  An oops or a hang takes the guest down,
- * which the host harness reports.
+ * mount gives back; an orphan, which it reclaims; an entry dropped from its
+ * directory or a directory's link count, which it sets right as after an
+ * interrupted update; any uid or timestamp); the others may go either way.
+ * An oops or a hang takes the guest down, which the host harness reports.
  *
  * Case k uses a generator seeded with (seed, k) alone, so one case can be
  * replayed with --case k.
@@ -551,12 +552,16 @@ static enum expect d_dir_list(char *d, size_t len)
 			 dir, first, other);
 		break;
 	default:
-		/* An entry dropped: its inode is in use but unreachable. */
+		/*
+		 * An entry dropped, as a create or a rename cut short leaves
+		 * it: its inode names the directory, so the mount links it
+		 * back.
+		 */
 		other = nth_child(dir, 1);
 		ino(first)->sibling_ino = ino(other)->sibling_ino;
 		snprintf(d, len, "dir %" PRIu64 ": entry %" PRIu64 " dropped",
 			 dir, other);
-		break;
+		return MUST_ACCEPT;
 	}
 	return MUST_REFUSE;
 }
@@ -869,7 +874,8 @@ static enum expect d_mode(char *d, size_t len)
 			v++;
 		pi->nlink = htole32(v);
 		snprintf(d, len, "inode %" PRIu64 " nlink %u", n, v);
-		return MUST_REFUSE;
+		/* A directory's count is recomputed, as after a cut mkdir. */
+		return is_dir ? MUST_ACCEPT : MUST_REFUSE;
 	default:
 		/* Any permission bits are fine. */
 		v = (le32toh(pi->mode) & S_IFMT) | below(07777 + 1);
