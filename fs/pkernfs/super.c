@@ -332,6 +332,11 @@ static int pkernfs_reboot_notify(struct notifier_block *nb,
 	unsigned int waited_ms = 0;
 
 	while (!down_write_trylock(&store->update_sem)) {
+		if (READ_ONCE(store->cut_short)) {
+			pr_warn("an update was cut short on purpose (fault injection); not waiting for it\n");
+			WRITE_ONCE(store->frozen, true);
+			return NOTIFY_DONE;
+		}
 		if (waited_ms >= 10000) {
 			pr_warn("a change is still in flight at reboot; the next mount may refuse the region\n");
 			WRITE_ONCE(store->frozen, true);
