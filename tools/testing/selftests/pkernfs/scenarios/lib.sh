@@ -287,6 +287,39 @@ pk_kexec_next()
 	return 1
 }
 
+# The pkernfs update cut points (CONFIG_PKERNFS_CUT_POINTS, fs/pkernfs/cut.c).
+PK_CUT=/sys/kernel/debug/fail_pkernfs_update
+
+# pk_arm_cut POINT [DELAY_MS]: the next update that reaches cut point POINT
+# (a name from $PK_CUT/points) stops there for good or, with DELAY_MS, is
+# held there that long.
+pk_arm_cut()
+{
+	local n
+
+	n=$(awk -v p="$1" '$2 == p { print $1 }' "$PK_CUT/points")
+	[ -n "$n" ] || { echo "no cut point $1 in $PK_CUT/points"; return 1; }
+	echo 0 >"$PK_CUT/verbose" &&
+		echo 100 >"$PK_CUT/probability" &&
+		echo 1 >"$PK_CUT/interval" &&
+		echo 1 >"$PK_CUT/times" &&
+		echo "${2:-0}" >"$PK_CUT/cut_delay_ms" &&
+		echo "$n" >"$PK_CUT/cut_point"
+}
+
+# pk_wait_log TEXT: TEXT appears in the kernel log within 20 s.
+pk_wait_log()
+{
+	local i=0
+
+	while [ "$i" -lt 200 ]; do
+		dmesg | grep -qF "$1" && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 1
+}
+
 # The edu PCI device (QEMU -device edu), passed through with vfio-pci.
 PK_EDU_ID=0x1234:0x11e8
 # The pid of a process that holds a VFIO container across the kexec and
