@@ -7,15 +7,15 @@
  *                                 write(), soak/sK/f1 through a shared
  *                                 mapping, and 64 KiB appended to soak/log
  *   pkernfs_soak verify K SEED    every byte written by stages 1..K, and
- *                                 soak/trunc, if there, at one of its two
- *                                 sizes with its data
+ *                                 soak/trunc at the size stage K gave it,
+ *                                 with its data
  *   pkernfs_soak usage            statfs matches the tree exactly, no orphan
  *   pkernfs_soak hold             create soak/held, unlink it and leave a
  *                                 process holding it open (an orphan for
  *                                 the next kernel to reclaim)
- *   pkernfs_soak truncloop SEED   leave a process truncating soak/trunc up
- *                                 and down without pause, so that a kexec
- *                                 catches a truncate in flight
+ *   pkernfs_soak truncate K SEED  truncate soak/trunc to stage K's size
+ *                                 (big for odd K, small for even K); the
+ *                                 scenario holds it in flight at the kexec
  *
  * Sizes and data are a function of (SEED, K) only.  Exit status 0 on
  * success, 1 on a mismatch (described on stderr), 2 on usage errors.
@@ -30,6 +30,12 @@
 #define TRUNC_BIG	((3UL << 20) + 17)
 
 static char root[256];
+
+/* The size stage @k truncates soak/trunc to. */
+static uint64_t trunc_size(unsigned int k)
+{
+	return k % 2 ? TRUNC_BIG : TRUNC_SMALL;
+}
 
 static uint64_t file_seed(uint64_t seed, unsigned int k, unsigned int i)
 {
@@ -148,15 +154,17 @@ static int verify(unsigned int upto, uint64_t seed)
 	snprintf(path, sizeof(path), "%s/log", root);
 	bad += check_file(path, upto * LOG_CHUNK, seed, upto * LOG_CHUNK);
 
+	/* Stage K's truncate was in flight at the kexec: it must have ended. */
 	snprintf(path, sizeof(path), "%s/trunc", root);
-	if (!stat(path, &st)) {
-		if (st.st_size != TRUNC_SMALL && st.st_size != TRUNC_BIG) {
-			fprintf(stderr, "pkernfs_soak: %s: torn size %llu\n",
-				path, (unsigned long long)st.st_size);
-			bad++;
-		} else {
-			bad += check_file(path, st.st_size, ~seed, TRUNC_SMALL);
-		}
+	if (stat(path, &st)) {
+		bad += fail("stat", path, errno);
+	} else if (st.st_size != trunc_size(upto)) {
+		fprintf(stderr, "pkernfs_soak: %s: size %llu, stage %u left %llu\n",
+			path, (unsigned long long)st.st_size, upto,
+			(unsigned long long)trunc_size(upto));
+		bad++;
+	} else {
+		bad += check_file(path, st.st_size, ~seed, TRUNC_SMALL);
 	}
 	if (!bad)
 		printf("# verified stages 1..%u\n", upto);
@@ -206,16 +214,6 @@ static void hold_forever(int fd, uint64_t unused)
 		pause();
 }
 
-static void truncate_forever(int fd, uint64_t unused)
-{
-	/* Pause between rounds: a spinning vCPU would slow the kexec down. */
-	for (;;) {
-		if (ftruncate(fd, TRUNC_BIG) || ftruncate(fd, TRUNC_SMALL))
-			pause();
-		usleep(20000);
-	}
-}
-
 static int hold(void)
 {
 	char path[320];
@@ -235,7 +233,8 @@ static int hold(void)
 	return ret;
 }
 
-static int truncloop(uint64_t seed)
+/* One truncate of soak/trunc to stage @k's size, made with its data first. */
+static int truncate_once(unsigned int k, uint64_t seed)
 {
 	char path[320];
 	struct stat st;
@@ -250,15 +249,13 @@ static int truncloop(uint64_t seed)
 		if (ret)
 			return fail("write", path, -ret);
 	}
-	ret = spawn(truncate_forever, fd, 0);
+	ret = ftruncate(fd, trunc_size(k)) ? fail("ftruncate", path, errno) : 0;
 	close(fd);
 	return ret;
 }
 
 int main(int argc, char **argv)
 {
-	uint64_t seed;
-
 	snprintf(root, sizeof(root), "%s/soak", pk_mnt());
 	if (mkdir(root, 0755) && errno != EEXIST)
 		return fail("mkdir", root, errno);
@@ -270,10 +267,8 @@ int main(int argc, char **argv)
 		return usage_check();
 	if (argc == 2 && !strcmp(argv[1], "hold"))
 		return hold();
-	if (argc == 3 && !strcmp(argv[1], "truncloop")) {
-		seed = strtoull(argv[2], NULL, 0);
-		return truncloop(seed);
-	}
-	fprintf(stderr, "usage: pkernfs_soak {write|verify} K SEED | usage | hold | truncloop SEED\n");
+	if (argc == 4 && !strcmp(argv[1], "truncate"))
+		return truncate_once(atoi(argv[2]), strtoull(argv[3], NULL, 0));
+	fprintf(stderr, "usage: pkernfs_soak {write|verify|truncate} K SEED | usage | hold\n");
 	return 2;
 }
