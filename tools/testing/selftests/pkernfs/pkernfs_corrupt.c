@@ -26,8 +26,9 @@
  * interrupted update; any uid or timestamp); the others may go either way.
  * An oops or a hang takes the guest down, which the host harness reports.
  *
- * Case k uses a generator seeded with (seed, k) alone, so one case can be
- * replayed with --case k.
+ * Case k damages the region with kind k modulo the number of kinds, drawn
+ * from a generator seeded with (seed, k) alone, so one case can be replayed
+ * with --case k.
  *
  * Usage: pkernfs_corrupt --base ADDR --size SIZE [--seed N] [--cases N]
  *        [--case K] [--fsck PATH] [--mnt DIR] [--image FILE] [-v]
@@ -1191,22 +1192,24 @@ static int scan_pristine(void)
 /* ------------------------------------------------------------------ */
 /* What a mount that was let through must survive.                      */
 
+#define E(err)		(1ULL << (err))
+
 struct ex {
 	char why[256];
 	unsigned int files, dirs;
 	int sum;
 };
 
-static bool ex_fail(struct ex *ex, const char *what, const char *path)
+/*
+ * ex_fail() - an operation of the exercise failed with errno: a fault of
+ * the mount, unless errno is in @allowed (a bit mask of E(errno) values).
+ */
+static bool ex_fail(struct ex *ex, unsigned long long allowed,
+		    const char *what, const char *path)
 {
 	int err = errno;
 
-	/*
-	 * Running out of inodes or blocks is fine, and so is EACCES: the VFS
-	 * lets nobody change a directory whose owner it cannot map (uid -1).
-	 * Anything else is not.
-	 */
-	if (err == ENOSPC || err == EACCES)
+	if (err > 0 && err < 64 && (allowed & E(err)))
 		return true;
 	if (!ex->why[0])
 		snprintf(ex->why, sizeof(ex->why), "%s %.200s: %s", what, path,
@@ -1215,18 +1218,19 @@ static bool ex_fail(struct ex *ex, const char *what, const char *path)
 }
 
 /*
- * Reading or mapping a file: some files refuse it on purpose (the IOMMU
- * page-table files are neither readable nor mappable from userspace).
+ * The errnos the exercise accepts, and only where they apply.  EACCES:
+ * damaged owners can be ids the VFS cannot map (uid -1), and then not even
+ * root may pass a directory or open a file whose mode shuts others out.
+ * ENOSPC: only for what allocates an inode or a block.  EINVAL and ENODEV:
+ * the kernel-owned page-table files in iommu/ have no read or mmap.
  */
-static bool ex_fail_io(struct ex *ex, const char *what, const char *path)
-{
-	if (errno == EINVAL || errno == EPERM || errno == EACCES ||
-	    errno == ENODEV || errno == EOPNOTSUPP)
-		return true;
-	return ex_fail(ex, what, path);
-}
+#define EX_PATH		E(EACCES)
+#define EX_ALLOC	(E(EACCES) | E(ENOSPC))
+#define EX_PGTABLE_READ	E(EINVAL)
+#define EX_PGTABLE_MMAP	E(ENODEV)
 
-static void walk(struct ex *ex, const char *path, int depth)
+/* walk() - stat, read and map everything below @path (@pgtables: in iommu/). */
+static void walk(struct ex *ex, const char *path, int depth, bool pgtables)
 {
 	char child[1024];
 	struct dirent *de;
@@ -1235,7 +1239,7 @@ static void walk(struct ex *ex, const char *path, int depth)
 
 	d = opendir(path);
 	if (!d) {
-		ex_fail(ex, "opendir", path);
+		ex_fail(ex, EX_PATH, "opendir", path);
 		return;
 	}
 	ex->dirs++;
@@ -1244,16 +1248,19 @@ static void walk(struct ex *ex, const char *path, int depth)
 			continue;
 		snprintf(child, sizeof(child), "%s/%s", path, de->d_name);
 		if (lstat(child, &st)) {
-			ex_fail(ex, "stat", child);
+			ex_fail(ex, EX_PATH, "stat", child);
 			continue;
 		}
 		if (S_ISDIR(st.st_mode)) {
 			if (depth < 16)
-				walk(ex, child, depth + 1);
+				walk(ex, child, depth + 1, pgtables ||
+				     (!depth && !strcmp(de->d_name, "iommu")));
 			continue;
 		}
 		if (S_ISREG(st.st_mode)) {
+			unsigned long long no_read = pgtables ? EX_PGTABLE_READ : 0;
 			char buf[4096];
+			ssize_t n;
 			off_t off;
 			void *map;
 			int fd;
@@ -1261,20 +1268,25 @@ static void walk(struct ex *ex, const char *path, int depth)
 			ex->files++;
 			fd = open(child, O_RDONLY);
 			if (fd < 0) {
-				ex_fail_io(ex, "open", child);
+				ex_fail(ex, EX_PATH, "open", child);
 				continue;
 			}
 			for (off = 0; off < st.st_size; off += PKERNFS_BLOCK_SIZE)
 				if (pread(fd, buf, sizeof(buf), off) < 0)
-					ex_fail_io(ex, "pread", child);
-			if (st.st_size &&
-			    pread(fd, buf, 1, st.st_size - 1) != 1)
-				ex_fail_io(ex, "pread at EOF", child);
+					ex_fail(ex, no_read, "pread", child);
+			n = st.st_size ? pread(fd, buf, 1, st.st_size - 1) : 1;
+			if (n < 0) {
+				ex_fail(ex, no_read, "pread at EOF", child);
+			} else if (n != 1) {
+				errno = ENODATA;
+				ex_fail(ex, 0, "pread at EOF (short)", child);
+			}
 			if (st.st_size) {
 				map = mmap(NULL, 4096, PROT_READ, MAP_SHARED,
 					   fd, 0);
 				if (map == MAP_FAILED)
-					ex_fail_io(ex, "mmap", child);
+					ex_fail(ex, pgtables ? EX_PGTABLE_MMAP : 0,
+						"mmap", child);
 				else
 					ex->sum += ((char *)map)[0],
 					munmap(map, 4096);
@@ -1283,7 +1295,7 @@ static void walk(struct ex *ex, const char *path, int depth)
 		}
 	}
 	if (errno)
-		ex_fail(ex, "readdir", path);
+		ex_fail(ex, 0, "readdir", path);
 	closedir(d);
 }
 
@@ -1293,34 +1305,34 @@ static void exercise(struct ex *ex)
 	int fd;
 
 	memset(ex, 0, sizeof(*ex));
-	walk(ex, o.mnt, 0);
+	walk(ex, o.mnt, 0, false);
 
 	snprintf(p1, sizeof(p1), "%s/.corrupt-new", o.mnt);
 	fd = open(p1, O_RDWR | O_CREAT | O_EXCL, 0600);
 	if (fd < 0) {
-		ex_fail(ex, "create", p1);
+		ex_fail(ex, EX_ALLOC, "create", p1);
 	} else {
 		if (pwrite(fd, p1, 100, 8192) != 100)
-			ex_fail(ex, "pwrite", p1);
+			ex_fail(ex, E(ENOSPC), "pwrite", p1);
 		if (ftruncate(fd, 3 << 20))
-			ex_fail(ex, "ftruncate", p1);
+			ex_fail(ex, E(ENOSPC), "ftruncate", p1);
 		if (ftruncate(fd, 10))
-			ex_fail(ex, "shrink", p1);
+			ex_fail(ex, 0, "shrink", p1);
 		close(fd);
 		snprintf(p2, sizeof(p2), "%s/a/.corrupt-moved", o.mnt);
-		if (!access(p2, F_OK) || rename(p1, p2)) {
-			if (errno != ENOENT)
-				ex_fail(ex, "rename", p1);
+		if (rename(p1, p2)) {
+			/* a/ may be gone or shut (damaged owner or mode). */
+			ex_fail(ex, E(ENOENT) | E(ENOTDIR) | EX_PATH, "rename", p1);
 			unlink(p1);
 		} else if (unlink(p2)) {
-			ex_fail(ex, "unlink", p2);
+			ex_fail(ex, EX_PATH, "unlink", p2);
 		}
 	}
 	snprintf(p1, sizeof(p1), "%s/.corrupt-dir", o.mnt);
 	if (mkdir(p1, 0700))
-		ex_fail(ex, "mkdir", p1);
+		ex_fail(ex, EX_ALLOC, "mkdir", p1);
 	else if (rmdir(p1))
-		ex_fail(ex, "rmdir", p1);
+		ex_fail(ex, EX_PATH, "rmdir", p1);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1337,7 +1349,11 @@ static bool run_case(unsigned int k, unsigned int *bad)
 
 	restore();
 	rng = mix64(o.seed ^ mix64(k + 1));
-	kind = &kinds[below(NR_KINDS)];
+	/*
+	 * Kinds in turn, so that every kind gets cases whenever there are at
+	 * least NR_KINDS of them; the damage itself is drawn from (seed, k).
+	 */
+	kind = &kinds[k % NR_KINDS];
 	desc[0] = '\0';
 	e = kind->fn(desc, sizeof(desc));
 	kind->cases++;
@@ -1558,7 +1574,8 @@ int main(int argc, char **argv)
 		refused += kd->refused;
 		mounted += kd->accepted;
 		if (!kd->cases) {
-			ksft_test_result_skip("%s: no case drew it\n", kd->name);
+			/* Only with --case or fewer cases than kinds. */
+			ksft_test_result_skip("%s: no case of this kind\n", kd->name);
 			continue;
 		}
 		ksft_test_result(!kd->bad, "%s: %u cases, %u refused, %u mounted clean\n",
