@@ -533,12 +533,21 @@ static enum expect d_dir_list(char *d, size_t len)
 		break;
 	case 2:
 		other = dirs[below(nr_dirs)];
-		ino(dirs[below(nr_dirs)])->child_ino = htole64(other);
-		snprintf(d, len, "a directory lists directory %" PRIu64, other);
+		dir = dirs[below(nr_dirs)];
+		ino(dir)->child_ino = htole64(other);
+		snprintf(d, len, "directory %" PRIu64 " lists directory %" PRIu64,
+			 dir, other);
 		/* Harmless only if it already did. */
-		return memcmp(reg + PKERNFS_INODES_OFFSET,
-			      pristine + PKERNFS_INODES_OFFSET,
-			      PKERNFS_BLOCK_SIZE) ? MUST_REFUSE : MUST_ACCEPT;
+		if (!memcmp(reg + PKERNFS_INODES_OFFSET,
+			    pristine + PKERNFS_INODES_OFFSET, PKERNFS_BLOCK_SIZE))
+			return MUST_ACCEPT;
+		/*
+		 * If the other directory was further down the same list, the
+		 * entries before it are dropped, which the mount recovers;
+		 * anything else lists a directory twice.
+		 */
+		return other != dir && le64toh(ino(other)->parent_ino) == dir ?
+		       MUST_ACCEPT : MUST_REFUSE;
 	case 3:
 		ino(dir)->child_ino = htole64(PKERNFS_ROOT_INO);
 		snprintf(d, len, "dir %" PRIu64 " lists the root", dir);
