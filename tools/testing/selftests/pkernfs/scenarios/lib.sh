@@ -122,6 +122,20 @@ pk_region_size()
 	pk_bytes "${arg%%!*}"
 }
 
+# pk_region_sum: sha256 of the region's metadata blocks (superblock,
+# bitmap and inode store, the first 4 MiB), read through /dev/mem, to show
+# that a refused mount or a refused boot wrote nothing there.  Data blocks
+# are left out: the IOMMU's context tables live in one, and the kernel
+# clears the entries of devices it does not keep on its way to a kexec.
+pk_region_sum()
+{
+	local base
+
+	base=$(pk_region_base) || return 1
+	dd if=/dev/mem bs=1M skip=$((base >> 20)) count=4 2>/dev/null |
+		sha256sum | cut -d' ' -f1
+}
+
 # pk_seed: the scenario's seed, pkt.seed= from the command line or a random
 # one, chosen in stage 1 and kept in $PK_STATE for the later stages.
 pk_seed()
