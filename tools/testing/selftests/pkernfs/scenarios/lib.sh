@@ -264,17 +264,21 @@ pk_repack()
 		cpio -o -H newc >"$1" 2>/dev/null)
 }
 
-# pk_kexec_next [-d NAME]... [NAME=VALUE]...: kexec into the same kernel for
-# the next stage.  The command line is the current one with pkt.stage
-# incremented, 'liveupdate' added once, parameters named with -d dropped,
-# and parameters given as arguments added (replacing any of the same name).
+# pk_kexec_next [-n] [-d NAME]... [NAME=VALUE]...: kexec into the same
+# kernel for the next stage.  The command line is the current one with
+# pkt.stage incremented, 'liveupdate' added once (-n: dropped instead, a
+# plain kexec), parameters named with -d dropped, and parameters given as
+# arguments added (replacing any of the same name).
 pk_kexec_next()
 {
-	local drop=" " cmdline= arg name given next=$((PK_STAGE + 1))
+	local drop=" " cmdline= arg name given next=$((PK_STAGE + 1)) lu=1
 
-	while [ "${1:-}" = -d ]; do
-		drop="$drop$2 "
-		shift 2
+	while :; do
+		case "${1:-}" in
+		-d) drop="$drop$2 "; shift 2 ;;
+		-n) drop="${drop}liveupdate "; lu=0; shift ;;
+		*) break ;;
+		esac
 	done
 
 	for arg in $(cat /proc/cmdline); do
@@ -286,7 +290,12 @@ pk_kexec_next()
 		[ "$name" = pkt.stage ] && arg="pkt.stage=$next"
 		cmdline="$cmdline $arg"
 	done
-	case "$cmdline " in *" liveupdate "*) ;; *) cmdline="$cmdline liveupdate" ;; esac
+	if [ "$lu" -eq 1 ]; then
+		case "$cmdline " in
+		*" liveupdate "*) ;;
+		*) cmdline="$cmdline liveupdate" ;;
+		esac
+	fi
 	cmdline="${cmdline# } $*"
 
 	sync
