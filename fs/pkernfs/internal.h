@@ -161,9 +161,15 @@ enum pkernfs_cut_point {
 #ifdef CONFIG_PKERNFS_CUT_POINTS
 void pkernfs_cut(struct pkernfs_store *store, enum pkernfs_cut_point point);
 #else
+/*
+ * Still a compiler barrier: the stores on either side of a cut point must
+ * reach memory in program order (x86 keeps that order between CPUs), or
+ * a kexec could find the later one without the earlier.
+ */
 static inline void pkernfs_cut(struct pkernfs_store *store,
 			       enum pkernfs_cut_point point)
 {
+	barrier();
 }
 #endif
 

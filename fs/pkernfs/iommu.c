@@ -72,7 +72,6 @@ static int pkernfs_iommu_create(struct pkernfs_store *store, u64 parent,
 		return err;
 	pi = &store->inodes[*ino - 1];
 	ktime_get_real_ts64(&now);
-	pi->flags = cpu_to_le32(flags);
 	pi->mode = cpu_to_le32(dir ? S_IFDIR | 0755 : S_IFREG | 0400);
 	pi->nlink = cpu_to_le32(dir ? 2 : 1);
 	pi->name_len = cpu_to_le16(name->len);
@@ -87,6 +86,9 @@ static int pkernfs_iommu_create(struct pkernfs_store *store, u64 parent,
 			return err;
 		}
 	}
+	/* Last, as in pkernfs_new_inode(): a slot with flags is whole. */
+	pi->parent_ino = cpu_to_le64(parent);
+	pi->flags = cpu_to_le32(flags);
 	pkernfs_dir_link(store, parent, *ino);
 	if (dir)
 		le32_add_cpu(&store->inodes[parent - 1].nlink, 1);
