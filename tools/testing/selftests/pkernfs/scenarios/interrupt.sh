@@ -68,6 +68,18 @@ setup()
 	esac
 }
 
+# holding PID FILE: process PID has FILE open on its stdin (within 20 s).
+holding()
+{
+	local i=0
+
+	while [ "$(readlink "/proc/$1/fd/0")" != "$2" ]; do
+		[ "$i" -lt 200 ] || return 1
+		sleep 0.1
+		i=$((i + 1))
+	done
+}
+
 # operate N: start case N's operation in the background (it never ends).
 operate()
 {
@@ -86,7 +98,7 @@ operate()
 		# releases the inode.
 		sleep 1000 <"$M/h15" &
 		echo $! >/tmp/holder
-		sleep 0.2
+		holding "$(cat /tmp/holder)" "$M/h15" || return 1
 		rm "$M/h15" || return 1
 		pk_arm_cut release-off-orphan-list || return 1
 		kill "$(cat /tmp/holder)"
