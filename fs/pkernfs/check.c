@@ -128,7 +128,14 @@ static int pkernfs_check_blocks(struct pkernfs_check *c, u64 ino,
 	return 0;
 }
 
-static bool pkernfs_name_ok(struct pkernfs_inode *pi)
+/**
+ * pkernfs_name_ok() - is @pi's name one a directory entry may have?
+ * @pi: an inode read from the region
+ *
+ * Return: true if the name is 1 to PKERNFS_NAME_LEN bytes, with no '/' or
+ * NUL, and not "." or "..".
+ */
+bool pkernfs_name_ok(const struct pkernfs_inode *pi)
 {
 	u16 len = le16_to_cpu(pi->name_len);
 

@@ -203,6 +203,7 @@ void pkernfs_orphan_add(struct pkernfs_store *store, u64 ino);
 void pkernfs_orphan_del(struct pkernfs_store *store, u64 ino);
 
 /* check.c */
+bool pkernfs_name_ok(const struct pkernfs_inode *pi);
 int pkernfs_check_store(struct pkernfs_store *store);
 
 /* recover.c */

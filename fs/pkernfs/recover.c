@@ -42,15 +42,9 @@ static bool pkernfs_stray_unlinked(struct pkernfs_inode *pi)
 static bool pkernfs_stray_name_fits(struct pkernfs_store *store, u64 dir,
 				    struct pkernfs_inode *pi)
 {
-	u16 len = le16_to_cpu(pi->name_len);
-	struct qstr name = QSTR_INIT(pi->name, len);
+	struct qstr name = QSTR_INIT(pi->name, le16_to_cpu(pi->name_len));
 
-	if (!len || len > PKERNFS_NAME_LEN ||
-	    memchr(pi->name, '/', len) || memchr(pi->name, '\0', len) ||
-	    (len == 1 && pi->name[0] == '.') ||
-	    (len == 2 && pi->name[0] == '.' && pi->name[1] == '.'))
-		return false;
-	return !pkernfs_dir_find(store, dir, &name);
+	return pkernfs_name_ok(pi) && !pkernfs_dir_find(store, dir, &name);
 }
 
 /* Name @pi "#<ino>", or "#<ino>.<n>" if that is taken in @dir. */
