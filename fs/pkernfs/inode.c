@@ -284,11 +284,13 @@ int pkernfs_setsize(struct inode *inode, loff_t newsize)
 	lockdep_assert_held_write(&inode->i_rwsem);
 	if (newsize == oldsize)
 		return 0;
-	/* A device may still write what shrinking would free. */
-	if (newsize < oldsize && pkernfs_dma_pinned(inode))
-		return -EBUSY;
 
 	filemap_invalidate_lock(mapping);
+	/* A device may still write what shrinking would free. */
+	if (newsize < oldsize && pkernfs_dma_pinned(inode)) {
+		err = -EBUSY;
+		goto out;
+	}
 	if (newsize > oldsize) {
 		loff_t tail = (loff_t)le32_to_cpu(pi->num_mappings) <<
 			PKERNFS_BLOCK_SHIFT;

@@ -38,7 +38,8 @@
  * @iommu_blocks: blocks lent to an IOMMU as regions, NULL when pkernfs
  *	cannot hold IOMMU tables.
  * @iommu_busy: inodes whose region an IOMMU uses; atomic bitops.
- * @dma_pins: by inode, how many IOMMU mappings of VFIO cover the file.
+ * @dma_pins: by inode, how many IOMMU mappings of VFIO cover the file;
+ *	taken, and checked by unlink and truncate, under its invalidate_lock.
  *
  * There is one store, for the one region; every mount of pkernfs shares it
  * through a single superblock.

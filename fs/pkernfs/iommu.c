@@ -348,37 +348,64 @@ bool pkernfs_region_free_page(void *vaddr)
 EXPORT_SYMBOL_GPL(pkernfs_region_free_page);
 
 /**
- * pkernfs_owns_phys() - is a physical address inside the pkernfs region?
- * @paddr: the address
+ * pkernfs_owns_phys_range() - is a physical range inside the pkernfs region?
+ * @paddr: where the range starts
+ * @size: its length in bytes, not 0
  *
- * Return: true if @paddr lies in the region and pkernfs holds IOMMU tables.
+ * Memory inside the region outlives a kexec; memory outside it does not.
+ *
+ * Return: true if the whole range lies in the region and pkernfs holds
+ * IOMMU tables.
  */
-bool pkernfs_owns_phys(phys_addr_t paddr)
+bool pkernfs_owns_phys_range(phys_addr_t paddr, size_t size)
 {
 	struct pkernfs_store *store = &pkernfs_store;
 
 	return store->direct_mapped && paddr >= store->base &&
-	       paddr - store->base < store->size;
+	       paddr - store->base < store->size &&
+	       size <= store->size - (paddr - store->base);
 }
-EXPORT_SYMBOL_GPL(pkernfs_owns_phys);
+EXPORT_SYMBOL_GPL(pkernfs_owns_phys_range);
+
+/**
+ * pkernfs_is_file() - is @file a regular pkernfs file?
+ * @file: any file
+ *
+ * Return: true if @file's memory is pkernfs', which outlives a kexec.
+ */
+bool pkernfs_is_file(struct file *file)
+{
+	return file->f_op == &pkernfs_file_fops;
+}
+EXPORT_SYMBOL_GPL(pkernfs_is_file);
 
 /**
  * pkernfs_file_dma_pin() - note that an IOMMU maps a file's memory
  * @file: the file behind a VFIO DMA mapping
  *
  * Until pkernfs_file_dma_unpin(), the file cannot be unlinked or shrunk: that
- * would free memory a device may still write.
+ * would free memory a device may still write.  A file already unlinked
+ * cannot be pinned: its memory goes at the next mount, whatever maps it.
+ * Takes the file's invalidate_lock, under which unlink and truncate check
+ * the pins; the caller may hold mmap_lock, as a page fault does.
  *
- * Return: 0 if @file is a pkernfs file, now pinned, else -EINVAL.
+ * Return: 0 if @file is a pkernfs file, now pinned, -ENOENT if it is
+ * unlinked, else -EINVAL.
  */
 int pkernfs_file_dma_pin(struct file *file)
 {
 	struct inode *inode = file_inode(file);
+	int err = 0;
 
-	if (file->f_op != &pkernfs_file_fops)
+	if (!pkernfs_is_file(file))
 		return -EINVAL;
-	atomic_inc(&PKERNFS_STORE(inode->i_sb)->dma_pins[inode->i_ino - 1]);
-	return 0;
+	filemap_invalidate_lock_shared(inode->i_mapping);
+	if (inode->i_nlink)
+		atomic_inc(&PKERNFS_STORE(inode->i_sb)->dma_pins[inode->i_ino - 1]);
+	else
+		err = -ENOENT;
+	filemap_invalidate_unlock_shared(inode->i_mapping);
+	return err;
 }
 EXPORT_SYMBOL_GPL(pkernfs_file_dma_pin);
 

@@ -130,21 +130,35 @@ static int pkernfs_may_remove(struct inode *inode)
 	return 0;
 }
 
+/*
+ * Take @inode out of @dir if user space may.  DMA pins are taken under the
+ * file's invalidate_lock (pkernfs_file_dma_pin()): check them under it, so
+ * that no pin comes between the check and the removal.
+ */
+static int pkernfs_remove_checked(struct inode *dir, struct inode *inode)
+{
+	int err;
+
+	filemap_invalidate_lock(inode->i_mapping);
+	err = pkernfs_may_remove(inode);
+	if (!err && S_ISDIR(inode->i_mode) && !pkernfs_dir_is_empty(inode))
+		err = -ENOTEMPTY;
+	if (!err)
+		pkernfs_remove_entry(dir, inode);
+	filemap_invalidate_unlock(inode->i_mapping);
+	return err;
+}
+
 /* ->unlink and ->rmdir: the VFS has checked the type already. */
 static int pkernfs_remove(struct inode *dir, struct dentry *dentry)
 {
 	struct pkernfs_store *store = PKERNFS_STORE(dir->i_sb);
-	struct inode *inode = d_inode(dentry);
-	int err = pkernfs_may_remove(inode);
+	int err;
 
-	if (err)
-		return err;
-	if (S_ISDIR(inode->i_mode) && !pkernfs_dir_is_empty(inode))
-		return -ENOTEMPTY;
 	pkernfs_begin_update(store);
-	pkernfs_remove_entry(dir, inode);
+	err = pkernfs_remove_checked(dir, d_inode(dentry));
 	pkernfs_end_update(store);
-	return 0;
+	return err;
 }
 
 static int pkernfs_rename(struct mnt_idmap *idmap, struct inode *old_dir,
@@ -163,20 +177,18 @@ static int pkernfs_rename(struct mnt_idmap *idmap, struct inode *old_dir,
 	if (pkernfs_is_iommu_dir(old_dir) || pkernfs_is_iommu_dir(new_dir) ||
 	    pkernfs_is_iommu_dir(inode))
 		return -EPERM;
-	if (target) {
-		int err = pkernfs_may_remove(target);
-
-		if (err)
-			return err;
-	}
 	if (name->len > PKERNFS_NAME_LEN)
 		return -ENAMETOOLONG;
-	if (target && S_ISDIR(target->i_mode) && !pkernfs_dir_is_empty(target))
-		return -ENOTEMPTY;
 
 	pkernfs_begin_update(store);
-	if (target)
-		pkernfs_remove_entry(new_dir, target);
+	if (target) {
+		int err = pkernfs_remove_checked(new_dir, target);
+
+		if (err) {
+			pkernfs_end_update(store);
+			return err;
+		}
+	}
 	pkernfs_dir_unlink(store, old_dir->i_ino, inode->i_ino);
 	pkernfs_cut(store, PKERNFS_CUT_RENAME_UNLINKED);
 	memset(pi->name, 0, sizeof(pi->name));

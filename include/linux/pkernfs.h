@@ -45,7 +45,8 @@ void *pkernfs_region_root_page(struct pkernfs_region *region, bool adopt,
 			       bool *adopted);
 void *pkernfs_region_alloc_page(struct pkernfs_region *region);
 bool pkernfs_region_free_page(void *vaddr);
-bool pkernfs_owns_phys(phys_addr_t paddr);
+bool pkernfs_owns_phys_range(phys_addr_t paddr, size_t size);
+bool pkernfs_is_file(struct file *file);
 int pkernfs_file_dma_pin(struct file *file);
 void pkernfs_file_dma_unpin(struct file *file);
 #else
@@ -90,7 +91,12 @@ static inline bool pkernfs_region_free_page(void *vaddr)
 	return false;
 }
 
-static inline bool pkernfs_owns_phys(phys_addr_t paddr)
+static inline bool pkernfs_owns_phys_range(phys_addr_t paddr, size_t size)
+{
+	return false;
+}
+
+static inline bool pkernfs_is_file(struct file *file)
 {
 	return false;
 }
@@ -104,5 +110,11 @@ static inline void pkernfs_file_dma_unpin(struct file *file)
 {
 }
 #endif
+
+/* Is the byte at @paddr inside the pkernfs region? */
+static inline bool pkernfs_owns_phys(phys_addr_t paddr)
+{
+	return pkernfs_owns_phys_range(paddr, 1);
+}
 
 #endif /* _LINUX_PKERNFS_H */

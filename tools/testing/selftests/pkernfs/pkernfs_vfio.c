@@ -12,9 +12,10 @@
  *
  *   pkernfs_vfio stage1 BDF [BDF2]
  *	Create guest-ram and iommu/dom-0, set up the persistent container,
- *	map guest RAM at IOVA_BASE, DMA a pattern RAM->edu->RAM and check it,
- *	write a value into edu's liveness register, load pattern B into the
- *	edu buffer and arm one last edu->RAM DMA. A child keeps every fd open
+ *	map guest RAM at IOVA_BASE, DMA a pattern
+ *	RAM->edu->RAM and check it, write a value into edu's liveness
+ *	register, load pattern B into the edu buffer and arm one last
+ *	edu->RAM DMA. A child keeps every fd open
  *	so that the domain is still live at the kexec; it starts the armed
  *	DMA at once, or on SIGUSR1 with PKERNFS_VFIO_DEFER=1 (the scenario
  *	sends it just before 'kexec -e', so the DMA lands while the kernels
@@ -1015,6 +1016,128 @@ static void hold(struct vmm *v, struct vmm *v2, bool defer)
 	_exit(0);
 }
 
+/*
+ * The page tables of a domain are live in a device: a reader of the file,
+ * or a user who does not own it, must not be able to hand them to a
+ * container of their own.
+ */
+static void check_set_persistent_refusals(void)
+{
+	char path[PATH_MAX];
+	int container, fd, ret, status;
+	pid_t pid;
+
+	if (pathat(path, sizeof(path), DOM_FILE))
+		ksft_exit_fail_msg("%s: path too long\n", DOM_FILE);
+	container = container_open();
+	if (container < 0)
+		ksft_exit_fail_msg("cannot open a VFIO container: %s\n",
+				   strerror(-container));
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	ret = fd < 0 ? -errno : set_persistent(container, fd);
+	ksft_test_result(ret == -EBADF,
+			 "SET_PERSISTENT_PGTABLES refuses %s opened read-only: EBADF (%s)\n",
+			 DOM_FILE, ret ? strerror(-ret) : "accepted");
+	if (fd >= 0)
+		close(fd);
+
+	/* Let anybody open it for writing, then try as somebody else. */
+	if (chmod(path, 0666))
+		ksft_exit_fail_msg("chmod %s: %s\n", path, strerror(errno));
+	pid = fork();
+	if (pid == 0) {
+		if (!pk_become_test_user())
+			_exit(100);
+		fd = open(path, O_RDWR | O_CLOEXEC);
+		if (fd < 0)
+			_exit(101);
+		ret = set_persistent(container, fd);
+		_exit(ret == -EPERM ? 0 : ret ? -ret : 102);
+	}
+	ret = pid < 0 || waitpid(pid, &status, 0) != pid ? -1 :
+	      WIFEXITED(status) ? WEXITSTATUS(status) : 103;
+	ksft_test_result(ret == 0,
+			 "SET_PERSISTENT_PGTABLES refuses %s to a user who does not own it: EPERM (%s)\n",
+			 DOM_FILE, ret == 0 ? "EPERM" : ret == 102 ? "accepted" :
+			 ret < 100 && ret > 0 ? strerror(ret) :
+			 "the child could not try");
+	if (chmod(path, 0600))
+		ksft_exit_fail_msg("chmod %s: %s\n", path, strerror(errno));
+	close(container);
+}
+
+/* Map [@iova, +@len) of @vaddr, which must fail with @want. */
+static void check_map_refused(struct vmm *v, void *vaddr, uint64_t len,
+			      int want, const char *what)
+{
+	int ret = dma_map(v->container, vaddr, IOVA_UNMAPPED, len, 0);
+
+	ksft_test_result(ret == want, "MAP_DMA of %s: %s (%s)\n", what,
+			 strerror(-want), ret ? strerror(-ret) : "mapped");
+	if (!ret)
+		dma_unmap(v->container, IOVA_UNMAPPED, len);
+}
+
+/* A new pkernfs file of @len bytes, mapped shared; NULL on failure. */
+static void *pkernfs_map_new(const char *name, size_t len, void *at)
+{
+	char path[PATH_MAX];
+	void *p = MAP_FAILED;
+	int fd;
+
+	if (pathat(path, sizeof(path), name))
+		return NULL;
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd >= 0 && !ftruncate(fd, len))
+		p = mmap(at, len, PROT_READ | PROT_WRITE,
+			 MAP_SHARED | (at ? MAP_FIXED : 0), fd, 0);
+	if (fd >= 0)
+		close(fd);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+/*
+ * What a persistent container must not map: memory that does not outlive
+ * the kexec its mappings do, a file whose memory goes at the next mount, and
+ * a range of two files, of which only one could be pinned against unlink.
+ */
+static void check_map_refusals(struct vmm *v)
+{
+	const size_t half = RAM_SIZE / 2;
+	char path[PATH_MAX];
+	uint8_t *p;
+
+	p = mmap(NULL, half, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		ksft_exit_fail_msg("mmap: %s\n", strerror(errno));
+	memset(p, 0x5a, half);
+	check_map_refused(v, p, half, -EINVAL,
+			  "anonymous memory on a persistent container");
+	munmap(p, half);
+
+	p = pkernfs_map_new("unlinked", half, NULL);
+	if (!p || pathat(path, sizeof(path), "unlinked") || unlink(path))
+		ksft_exit_fail_msg("pkernfs file 'unlinked': %s\n",
+				   strerror(errno));
+	check_map_refused(v, p, half, -ENOENT, "an unlinked pkernfs file");
+	munmap(p, half);
+
+	p = mmap(NULL, RAM_SIZE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED ||
+	    mmap(p, half, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
+		 v->ram_fd, 0) == MAP_FAILED ||
+	    !pkernfs_map_new("other", half, p + half))
+		ksft_exit_fail_msg("map guest RAM and 'other': %s\n",
+				   strerror(errno));
+	check_map_refused(v, p, RAM_SIZE, -EINVAL,
+			  "guest RAM and another pkernfs file in one range");
+	munmap(p, RAM_SIZE);
+	if (!pathat(path, sizeof(path), "other"))
+		unlink(path);
+}
+
 static void stage1(const char *bdf, const char *bdf2)
 {
 	bool defer = getenv("PKERNFS_VFIO_DEFER") &&
@@ -1053,6 +1176,8 @@ static void stage1(const char *bdf, const char *bdf2)
 	}
 
 	vmm_container(&v);
+	if (!no_persist)
+		check_set_persistent_refusals();
 	/* Only an iommu/ file can hold page tables. */
 	ret = set_persistent(v.container, v.ram_fd);
 	ksft_test_result(ret, "SET_PERSISTENT_PGTABLES refuses a file outside iommu/ (%s)\n",
@@ -1079,6 +1204,7 @@ static void stage1(const char *bdf, const char *bdf2)
 		ksft_exit_fail_msg("cannot continue without the DMA mapping\n");
 
 	if (!no_persist) {
+		check_map_refusals(&v);
 		kmsg_pgd(st.pgd, sizeof(st.pgd));
 		ksft_test_result(st.pgd[0], "kernel log: %s%s\n", PGD_PREFIX,
 				 st.pgd[0] ? st.pgd : "(no such line)");

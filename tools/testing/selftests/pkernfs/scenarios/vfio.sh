@@ -124,6 +124,8 @@ stage2()
 	fi
 	pk_check "bind edu #1 $EDU1 to vfio-pci again" pk_bind_vfio "$EDU1" ||
 		pk_done
+	pk_log "edu #1 reserved IOVA ranges:" \
+		"$(tr '\n' ';' </sys/bus/pci/devices/"$EDU1"/iommu_group/reserved_regions)"
 	pk_run pkernfs_vfio stage2 "$EDU1" ${EDU2:+"$EDU2"}
 	dmesg_check
 }
