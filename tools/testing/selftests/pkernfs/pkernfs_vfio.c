@@ -12,7 +12,7 @@
  *
  *   pkernfs_vfio stage1 BDF [BDF2]
  *	Create guest-ram and iommu/dom-0, set up the persistent container,
- *	map guest RAM at IOVA_BASE, DMA a pattern
+ *	map guest RAM at IOVA_BASE (0, as VMMs do), DMA a pattern
  *	RAM->edu->RAM and check it, write a value into edu's liveness
  *	register, load pattern B into the edu buffer and arm one last
  *	edu->RAM DMA. A child keeps every fd open
@@ -28,7 +28,8 @@
  *	VFIO_DMA_MAP_FLAG_LIVE_UPDATE, check the PGD is the same physical
  *	page, that the in-flight DMA landed, that bus mastering and edu's
  *	registers survived, and DMA a new pattern both ways. Negative checks:
- *	LIVE_UPDATE maps that do not match the persisted tables are refused,
+ *	LIVE_UPDATE maps that do not match the persisted tables are refused
+ *	and leave every kept mapping in place,
  *	iommu/ files cannot be read, written or mapped, files a live domain
  *	uses cannot be unlinked or truncated, and BDF2, driven through sysfs
  *	without any driver, cannot DMA into guest RAM.
@@ -114,7 +115,7 @@ struct vfio_set_persistent_pgtables {
 #define DOM_NAME		"dom-0"
 #define ROOT_PGTABLES		"iommu/root-pgtables"
 #define RAM_SIZE		(4ULL << 20)
-#define IOVA_BASE		0x100000ULL
+#define IOVA_BASE		0ULL		/* where every VMM puts RAM */
 #define IOVA_UNMAPPED		0x800000ULL	/* never mapped */
 #define OFF_A			0x001000ULL	/* pattern A, RAM -> edu */
 #define OFF_A_BACK		0x201000ULL	/* pattern A, edu -> RAM */
@@ -414,19 +415,27 @@ static int set_iommu(int container)
 	return ioctl(container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU) ? -errno : 0;
 }
 
-static int dma_map(int container, void *vaddr, uint64_t iova, uint64_t size,
-		   uint32_t extra_flags)
+static int dma_map_flags(int container, void *vaddr, uint64_t iova,
+			 uint64_t size, uint32_t flags)
 {
 	struct vfio_iommu_type1_dma_map map = {
 		.argsz = sizeof(map),
-		.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE |
-			 extra_flags,
+		.flags = flags,
 		.vaddr = (uintptr_t)vaddr,
 		.iova = iova,
 		.size = size,
 	};
 
 	return ioctl(container, VFIO_IOMMU_MAP_DMA, &map) ? -errno : 0;
+}
+
+/* A read-write mapping, with @extra_flags. */
+static int dma_map(int container, void *vaddr, uint64_t iova, uint64_t size,
+		   uint32_t extra_flags)
+{
+	return dma_map_flags(container, vaddr, iova, size,
+			     VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE |
+			     extra_flags);
 }
 
 /* Unmap [@iova, +@size); returns the bytes unmapped or -errno. */
@@ -1138,6 +1147,54 @@ static void check_map_refusals(struct vmm *v)
 		unlink(path);
 }
 
+/*
+ * Guest RAM as a vaddr range whose second half maps the first half of the
+ * file again: IOVA_BASE + RAM_SIZE / 2 does not map that page.
+ */
+static uint8_t *ram_wrong_second_half(struct vmm *v)
+{
+	const size_t half = RAM_SIZE / 2;
+	uint8_t *p;
+
+	p = mmap(NULL, RAM_SIZE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED ||
+	    mmap(p, half, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
+		 v->ram_fd, 0) == MAP_FAILED ||
+	    mmap(p + half, half, PROT_READ | PROT_WRITE,
+		 MAP_SHARED | MAP_FIXED, v->ram_fd, 0) == MAP_FAILED)
+		ksft_exit_fail_msg("mmap guest RAM twice: %s\n",
+				   strerror(errno));
+	return p;
+}
+
+/*
+ * LIVE_UPDATE calls that must fail, and fail without touching what the
+ * live update kept: the real call that follows needs all of it.
+ */
+static void check_live_update_refusals(struct vmm *v)
+{
+	uint8_t *wrong;
+	int ret;
+
+	ret = dma_map_flags(v->container, v->ram, IOVA_BASE, RAM_SIZE,
+			    VFIO_DMA_MAP_FLAG_LIVE_UPDATE |
+			    VFIO_DMA_MAP_FLAG_VADDR);
+	ksft_test_result(ret == -EINVAL,
+			 "MAP_DMA LIVE_UPDATE together with VADDR: EINVAL (%s)\n",
+			 ret ? strerror(-ret) : "accepted");
+
+	/* The first 2 MiB check out, the next ones do not. */
+	wrong = ram_wrong_second_half(v);
+	ret = dma_map(v->container, wrong, IOVA_BASE, RAM_SIZE,
+		      VFIO_DMA_MAP_FLAG_LIVE_UPDATE);
+	ksft_test_result(ret == -EINVAL,
+			 "MAP_DMA LIVE_UPDATE failing after its first 2 MiB: EINVAL (%s)\n",
+			 ret ? strerror(-ret) : "accepted");
+	if (!ret)
+		dma_unmap(v->container, IOVA_BASE, RAM_SIZE);
+	munmap(wrong, RAM_SIZE);
+}
+
 static void stage1(const char *bdf, const char *bdf2)
 {
 	bool defer = getenv("PKERNFS_VFIO_DEFER") &&
@@ -1325,6 +1382,8 @@ static void stage2(const char *bdf, const char *bdf2)
 		ksft_exit_fail_msg("VFIO_SET_IOMMU: %s\n", strerror(-ret));
 	ksft_test_result_pass("VFIO_SET_IOMMU(VFIO_TYPE1v2_IOMMU)\n");
 
+	check_live_update_refusals(&v);
+
 	/* Before the real one: the right IOVA with the wrong page. */
 	ret = dma_map(v.container, v.ram, IOVA_BASE + RAM_SIZE - 4096, 4096,
 		      VFIO_DMA_MAP_FLAG_LIVE_UPDATE);
@@ -1334,7 +1393,7 @@ static void stage2(const char *bdf, const char *bdf2)
 
 	ret = dma_map(v.container, v.ram, IOVA_BASE, RAM_SIZE,
 		      VFIO_DMA_MAP_FLAG_LIVE_UPDATE);
-	ksft_test_result(!ret, "MAP_DMA LIVE_UPDATE guest RAM at IOVA %#llx (%s)\n",
+	ksft_test_result(!ret, "MAP_DMA LIVE_UPDATE guest RAM at IOVA %#llx, all of it still kept (%s)\n",
 			 IOVA_BASE, strerror(-ret));
 	if (ret)
 		ksft_exit_fail_msg("cannot continue without the DMA mapping\n");
