@@ -40,6 +40,8 @@
  * @iommu_busy: inodes whose region an IOMMU uses; atomic bitops.
  * @dma_pins: by inode, how many IOMMU mappings of VFIO cover the file;
  *	taken, and checked by unlink and truncate, under its invalidate_lock.
+ * @kept_contexts: IOMMU context entries kept by a live update and not yet
+ *	replaced: their devices DMA through tables no domain owns.
  *
  * There is one store, for the one region; every mount of pkernfs shares it
  * through a single superblock.
@@ -85,6 +87,7 @@ struct pkernfs_store {
 	unsigned long *iommu_blocks;
 	DECLARE_BITMAP(iommu_busy, PKERNFS_INODE_COUNT);
 	atomic_t dma_pins[PKERNFS_INODE_COUNT];
+	atomic_t kept_contexts;
 };
 
 static inline struct pkernfs_store *PKERNFS_STORE(struct super_block *sb)

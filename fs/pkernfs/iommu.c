@@ -25,7 +25,7 @@
 
 #include "internal.h"
 
-#define PKERNFS_REGION_PAGES	(PKERNFS_BLOCK_SIZE >> PAGE_SHIFT)
+static_assert((PKERNFS_BLOCK_SIZE >> PAGE_SHIFT) == PKERNFS_REGION_PAGES);
 #define PKERNFS_REGION_BITMAP	0
 #define PKERNFS_REGION_ROOT	1
 
@@ -245,16 +245,24 @@ void pkernfs_iommu_put_region(struct pkernfs_region *region)
 }
 EXPORT_SYMBOL_GPL(pkernfs_iommu_put_region);
 
+/* Whether a device may still DMA through tables that no domain owns. */
+static bool pkernfs_iommu_kept(struct pkernfs_store *store)
+{
+	return atomic_read(&store->kept_contexts) > 0;
+}
+
 /**
  * pkernfs_iommu_busy() - is an IOMMU page-table inode in use?
  * @store: the store
  * @ino: the inode
  *
- * Return: true while an IOMMU uses the inode's region.
+ * Return: true while an IOMMU uses the inode's region, or while devices run
+ * on IOMMU tables kept by a live update, which may be any domain's.
  */
 bool pkernfs_iommu_busy(struct pkernfs_store *store, u64 ino)
 {
-	return test_bit(ino - 1, store->iommu_busy);
+	return test_bit(ino - 1, store->iommu_busy) ||
+	       pkernfs_iommu_kept(store);
 }
 
 /**
@@ -368,6 +376,69 @@ bool pkernfs_owns_phys_range(phys_addr_t paddr, size_t size)
 EXPORT_SYMBOL_GPL(pkernfs_owns_phys_range);
 
 /**
+ * pkernfs_is_domain_root() - is @paddr the root of a domain's page tables?
+ * @paddr: a physical address read from a kept IOMMU table
+ *
+ * Return: true if @paddr is page 1 of the region of a domain page-table
+ * file (see struct pkernfs_region).
+ */
+bool pkernfs_is_domain_root(phys_addr_t paddr)
+{
+	struct pkernfs_store *store = &pkernfs_store;
+	u64 offset, ino;
+	u32 blk;
+
+	if (!pkernfs_iommu_usable(store) || !pkernfs_owns_phys(paddr))
+		return false;
+	offset = paddr - store->base;
+	if ((offset & (PKERNFS_BLOCK_SIZE - 1)) !=
+	    PKERNFS_REGION_ROOT * PAGE_SIZE)
+		return false;
+	blk = offset >> PKERNFS_BLOCK_SHIFT;
+	for (ino = 1; ino <= PKERNFS_INODE_COUNT; ino++) {
+		struct pkernfs_inode *pi = &store->inodes[ino - 1];
+
+		if (le32_to_cpu(pi->flags) ==
+		    PKERNFS_INODE_FLAG_IOMMU_DOMAIN_PGTABLES &&
+		    le32_to_cpu(pi->mappings_block) == blk)
+			return true;
+	}
+	return false;
+}
+EXPORT_SYMBOL_GPL(pkernfs_is_domain_root);
+
+/**
+ * pkernfs_iommu_hold_kept() - devices run on IOMMU tables a live update kept
+ * @contexts: how many context entries the IOMMU driver kept
+ *
+ * Until the driver has replaced each of them (pkernfs_iommu_release_kept()),
+ * a device may DMA through tables no domain owns, into any file: no file
+ * memory is freed and no page-table file removed until then.
+ */
+void pkernfs_iommu_hold_kept(unsigned int contexts)
+{
+	if (!contexts)
+		return;
+	atomic_add(contexts, &pkernfs_store.kept_contexts);
+	pr_info("%u device(s) run on IOMMU tables kept by the live update: no file gives up memory until each is attached again\n",
+		contexts);
+}
+EXPORT_SYMBOL_GPL(pkernfs_iommu_hold_kept);
+
+/**
+ * pkernfs_iommu_release_kept() - a kept context entry was replaced
+ *
+ * The IOMMU driver calls this once the entry is gone and its caches are
+ * flushed.
+ */
+void pkernfs_iommu_release_kept(void)
+{
+	if (!atomic_dec_if_positive(&pkernfs_store.kept_contexts))
+		pr_info("every device on kept IOMMU tables is attached again\n");
+}
+EXPORT_SYMBOL_GPL(pkernfs_iommu_release_kept);
+
+/**
  * pkernfs_is_file() - is @file a regular pkernfs file?
  * @file: any file
  *
@@ -422,14 +493,18 @@ void pkernfs_file_dma_unpin(struct file *file)
 EXPORT_SYMBOL_GPL(pkernfs_file_dma_unpin);
 
 /**
- * pkernfs_dma_pinned() - does an IOMMU map this file's memory?
+ * pkernfs_dma_pinned() - may an IOMMU map this file's memory?
  * @inode: a regular file
  *
- * Return: true while VFIO maps some of the file for DMA.
+ * Return: true while VFIO maps some of the file for DMA, or while devices
+ * run on IOMMU tables kept by a live update, which may map any file.
  */
 bool pkernfs_dma_pinned(struct inode *inode)
 {
-	return atomic_read(&PKERNFS_STORE(inode->i_sb)->dma_pins[inode->i_ino - 1]);
+	struct pkernfs_store *store = PKERNFS_STORE(inode->i_sb);
+
+	return atomic_read(&store->dma_pins[inode->i_ino - 1]) ||
+	       pkernfs_iommu_kept(store);
 }
 
 static int pkernfs_pgtables_setattr(struct mnt_idmap *idmap,

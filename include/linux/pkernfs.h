@@ -15,6 +15,9 @@
 
 struct file;
 
+/* An IOMMU region: one 2 MiB pkernfs block of 4 KiB pages. */
+#define PKERNFS_REGION_PAGES	512
+
 /**
  * struct pkernfs_region - a 2 MiB block of pkernfs lent to an IOMMU
  * @vaddr: its address in the direct map
@@ -46,6 +49,9 @@ void *pkernfs_region_root_page(struct pkernfs_region *region, bool adopt,
 void *pkernfs_region_alloc_page(struct pkernfs_region *region);
 bool pkernfs_region_free_page(void *vaddr);
 bool pkernfs_owns_phys_range(phys_addr_t paddr, size_t size);
+bool pkernfs_is_domain_root(phys_addr_t paddr);
+void pkernfs_iommu_hold_kept(unsigned int contexts);
+void pkernfs_iommu_release_kept(void);
 bool pkernfs_is_file(struct file *file);
 int pkernfs_file_dma_pin(struct file *file);
 void pkernfs_file_dma_unpin(struct file *file);
@@ -94,6 +100,19 @@ static inline bool pkernfs_region_free_page(void *vaddr)
 static inline bool pkernfs_owns_phys_range(phys_addr_t paddr, size_t size)
 {
 	return false;
+}
+
+static inline bool pkernfs_is_domain_root(phys_addr_t paddr)
+{
+	return false;
+}
+
+static inline void pkernfs_iommu_hold_kept(unsigned int contexts)
+{
+}
+
+static inline void pkernfs_iommu_release_kept(void)
+{
 }
 
 static inline bool pkernfs_is_file(struct file *file)

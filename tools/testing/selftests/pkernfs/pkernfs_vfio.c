@@ -29,7 +29,8 @@
  *	page, that the in-flight DMA landed, that bus mastering and edu's
  *	registers survived, and DMA a new pattern both ways. Negative checks:
  *	LIVE_UPDATE maps that do not match the persisted tables are refused
- *	and leave every kept mapping in place,
+ *	and leave every kept mapping in place, guest RAM and iommu/dom-0
+ *	cannot be unlinked or truncated even before the VMM re-attaches,
  *	iommu/ files cannot be read, written or mapped, files a live domain
  *	uses cannot be unlinked or truncated, and BDF2, driven through sysfs
  *	without any driver, cannot DMA into guest RAM.
@@ -1168,6 +1169,35 @@ static uint8_t *ram_wrong_second_half(struct vmm *v)
 }
 
 /*
+ * Before the VMM re-attaches, the device runs on tables that no domain owns
+ * yet, into guest RAM that no mapping pins: pkernfs must let neither file
+ * go, or their blocks would become some other file's while the device
+ * writes them.
+ */
+static void check_kept_files_held(struct vmm *v)
+{
+	char path[PATH_MAX];
+	int ret;
+
+	if (!pathat(path, sizeof(path), DOM_FILE)) {
+		ret = unlink(path) ? -errno : 0;
+		ksft_test_result(ret == -EBUSY,
+				 "unlink %s before the VMM re-attaches: EBUSY (%s)\n",
+				 DOM_FILE, ret ? strerror(-ret) : "unlinked");
+	}
+	if (!pathat(path, sizeof(path), GUEST_RAM)) {
+		ret = unlink(path) ? -errno : 0;
+		ksft_test_result(ret == -EBUSY,
+				 "unlink guest RAM before the VMM re-attaches: EBUSY (%s)\n",
+				 ret ? strerror(-ret) : "unlinked");
+	}
+	ret = ftruncate(v->ram_fd, RAM_SIZE / 2) ? -errno : 0;
+	ksft_test_result(ret == -EBUSY,
+			 "truncate guest RAM before the VMM re-attaches: EBUSY (%s)\n",
+			 ret ? strerror(-ret) : "truncated");
+}
+
+/*
  * LIVE_UPDATE calls that must fail, and fail without touching what the
  * live update kept: the real call that follows needs all of it.
  */
@@ -1365,6 +1395,7 @@ static void stage2(const char *bdf, const char *bdf2)
 	if (ret)
 		ksft_exit_fail_msg("cannot continue without %s\n", DOM_FILE);
 	check_no_access(v.dom_fd, DOM_FILE, false);
+	check_kept_files_held(&v);
 
 	/* The command register, as the new kernel left it. */
 	ret = sysfs_command(bdf, &cmd0);
