@@ -19,6 +19,7 @@
 #include <linux/bitops.h>
 #include <linux/fs.h>
 #include <linux/mm.h>
+#include <linux/moduleparam.h>
 #include <linux/pkernfs.h>
 #include <linux/string.h>
 #include <linux/timekeeping.h>
@@ -35,6 +36,16 @@ static const struct qstr pkernfs_root_pgtables_name =
 
 /* Serialises setting up iommu/ and root-pgtables at boot. */
 static DEFINE_MUTEX(pkernfs_iommu_setup_lock);
+
+/*
+ * pkernfs.keep_iommu_root=0 gives no IOMMU unit the root-pgtables file, as
+ * every unit but the first has none on a machine with several: to test how
+ * such a unit refuses persistent domains.
+ */
+static bool keep_iommu_root = true;
+module_param(keep_iommu_root, bool, 0444);
+MODULE_PARM_DESC(keep_iommu_root,
+		 "Keep the VT-d root and context tables in pkernfs (default: yes)");
 
 /**
  * pkernfs_iommu_init_block() - give an IOMMU page-table inode its region
@@ -169,6 +180,8 @@ int pkernfs_iommu_root_region(struct pkernfs_region *region)
 		err = pkernfs_iommu_get(store, PKERNFS_ROOT_INO,
 					&pkernfs_iommu_dir_name,
 					PKERNFS_INODE_FLAG_IOMMU_DIR, &dir);
+	if (!err && !keep_iommu_root)
+		err = -EOPNOTSUPP;
 	if (!err)
 		err = pkernfs_iommu_get(store, dir, &pkernfs_root_pgtables_name,
 					PKERNFS_INODE_FLAG_IOMMU_ROOT_PGTABLES,

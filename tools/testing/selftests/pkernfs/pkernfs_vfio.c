@@ -35,6 +35,11 @@
  *	uses cannot be unlinked or truncated, and BDF2, driven through sysfs
  *	without any driver, cannot DMA into guest RAM.
  *
+ *   pkernfs_vfio noroot BDF
+ *	On a boot with pkernfs.keep_iommu_root=0, where no IOMMU unit keeps
+ *	its tables in pkernfs: a persistent domain is refused at
+ *	VFIO_SET_IOMMU, and the kernel log says why.
+ *
  *   PKERNFS_VFIO_NO_PERSIST=1 pkernfs_vfio stage1 BDF [BDF2]
  *	The same VMM without persistence, for kernels that lack it: checks
  *	that the persistence ioctl is refused, does the DMA checks and the
@@ -129,6 +134,7 @@ struct vfio_set_persistent_pgtables {
 #define LIVENESS_VALUE		0x5a5a1234U
 
 #define PGD_PREFIX		"pkernfs: " DOM_FILE ": page tables at "
+#define NOROOT_MSG		"keeps its root and context tables outside pkernfs"
 
 #define DEFAULT_STATE		"/var/lib/pkt/pkernfs_vfio.state"
 #define STARTED_FILE		"/tmp/pkernfs_vfio.started"
@@ -1532,10 +1538,47 @@ static void stage2(const char *bdf, const char *bdf2)
 	demo_failures();
 }
 
+/*
+ * No IOMMU unit keeps its tables in pkernfs (pkernfs.keep_iommu_root=0), as
+ * for every unit but the first on a machine with several: the device would
+ * keep mastering with translation off through the kexec, so a persistent
+ * domain behind such a unit must be refused, and the kernel must say why.
+ */
+static void noroot(const char *bdf)
+{
+	char path[PATH_MAX], *line;
+	struct vmm v;
+	int ret;
+
+	vmm_init(&v, bdf);
+	if (ram_open(&v, true))
+		ksft_exit_fail_msg("cannot create guest RAM\n");
+	if (!have_iommu_dir())
+		ksft_exit_fail_msg("%s/iommu: no such directory\n", mnt);
+	if (dom_open(&v, true))
+		ksft_exit_fail_msg("cannot create %s\n", DOM_FILE);
+	vmm_container(&v);
+	ret = set_persistent(v.container, v.dom_fd);
+	ksft_test_result(!ret, "SET_PERSISTENT_PGTABLES %s (%s)\n", DOM_FILE,
+			 strerror(-ret));
+	ret = set_iommu(v.container);
+	ksft_test_result(ret == -EOPNOTSUPP,
+			 "VFIO_SET_IOMMU refuses a persistent domain on a unit whose tables are not in pkernfs: EOPNOTSUPP (%s)\n",
+			 ret ? strerror(-ret) : "accepted");
+	line = kmsg_find(NOROOT_MSG);
+	ksft_test_result(line, "kernel log: %s\n",
+			 line ? line : "no line says why (\"" NOROOT_MSG "\")");
+	free(line);
+	vmm_close(&v);
+	if (!pathat(path, sizeof(path), DOM_FILE))
+		unlink(path);
+}
+
 static void bad_args(void)
 {
 	fprintf(stderr,
 		"usage: pkernfs_vfio [--demo] stage1|stage2 BDF [BDF2]\n"
+		"       pkernfs_vfio noroot BDF\n"
 		"  BDF:  an edu device (1234:11e8) bound to vfio-pci\n"
 		"  BDF2: a second edu: non-persistent in stage 1, no driver in stage 2\n");
 	ksft_exit_fail_msg("bad arguments\n");
@@ -1577,6 +1620,8 @@ int main(int argc, char **argv)
 		stage1(argv[2], argc > 3 ? argv[3] : NULL);
 	else if (!strcmp(argv[1], "stage2") && !no_persist)
 		stage2(argv[2], argc > 3 ? argv[3] : NULL);
+	else if (!strcmp(argv[1], "noroot") && argc == 3)
+		noroot(argv[2]);
 	else
 		bad_args();
 
