@@ -7,6 +7,8 @@
 #    non-static function;
 #  - sparse (C=2) and W=1 over fs/pkernfs/ in build/linux, which must be
 #    configured ('make kernel'); any warning in our files fails;
+#  - the same over the kernel files patches/ changes, where a warning fails
+#    only on a line the patches add or change;
 #  - Documentation/filesystems/pkernfs.rst through docutils.
 
 set -eu
@@ -107,6 +109,60 @@ lint_build()
 	return 1
 }
 
+# patched_files: the kernel files patches/ changes, one per line.
+patched_files()
+{
+	grep -h '^+++ b/' patches/*.patch 2>/dev/null | sed 's|^+++ b/||' |
+		sort -u
+}
+
+# changed_lines DIR FILE: the line numbers of build/linux/FILE that differ
+# from FILE as released, whose copy is in DIR, as FILE:LINE lines.
+changed_lines()
+{
+	diff --unchanged-line-format= --old-line-format= \
+		--new-line-format="$2:%dn"$'\n' "$1/$2" "$ksrc/$2" || true
+}
+
+# lint_patched: sparse and W=1 over the kernel files patches/ changes.
+# Upstream code has warnings of its own; only those on lines the patches
+# add or change count.
+lint_patched()
+{
+	local log="$logs/lint-patched.log" rc=0 out files objs tmp
+
+	files=$(patched_files)
+	[ -n "$files" ] || return 0
+	objs=$(echo "$files" | sed -n 's/\.c$/.o/p')
+	tmp=$(mktemp -d)
+	# shellcheck disable=SC2046
+	tar -xJf "$ktarball" -C "$tmp" --strip-components=1 \
+		$(echo "$files" | sed 's|^|linux-source-6.12/|') ||
+		die "cannot read the released files from $ktarball"
+	kbuild_lock
+	# shellcheck disable=SC2086
+	(cd "$ksrc" && rm -f $objs)
+	say LINT "sparse (C=2) and W=1 over $(echo "$objs" | wc -w) patched file(s)"
+	# shellcheck disable=SC2086
+	kmake C=2 W=1 $objs >"$log" 2>&1 || rc=$?
+	exec 9>&-
+	if [ "$rc" -ne 0 ]; then
+		rm -rf "$tmp"
+		tail -n 30 "$log" | sed 's/^/    /'
+		say LINT "build failed, see build/logs/lint-patched.log"
+		return 1
+	fi
+	out=$(for f in $files; do changed_lines "$tmp" "$f"; done |
+	      awk 'NR == FNR { ours[$0] = 1; next }
+		   match($0, /^[^:]+:[0-9]+/) &&
+		   (substr($0, 1, RLENGTH) in ours) &&
+		   / (warning|error)/' - "$log")
+	rm -rf "$tmp"
+	[ -z "$out" ] && return 0
+	echo "$out" | sed 's/^/    /'
+	return 1
+}
+
 # lint_rst: the documentation as reStructuredText.  docutils does not know
 # the kernel-doc directive (a Sphinx extension), so it is turned into a
 # comment, which keeps the line numbers; any warning from the rest fails.
@@ -142,6 +198,7 @@ main()
 	lint_checkpatch "$files" || rc=1
 	lint_kerneldoc "$files" || rc=1
 	lint_build || rc=1
+	lint_patched || rc=1
 	lint_rst || rc=1
 	if [ "$rc" -eq 0 ]; then
 		say LINT "clean"
