@@ -91,6 +91,9 @@ struct vfio_set_persistent_pgtables {
 #ifndef VFIO_DMA_MAP_FLAG_LIVE_UPDATE
 #define VFIO_DMA_MAP_FLAG_LIVE_UPDATE		(1 << 3)
 #endif
+#ifndef VFIO_PERSISTENT_PGTABLES
+#define VFIO_PERSISTENT_PGTABLES		11
+#endif
 
 /* QEMU's edu device. */
 #define EDU_VENDOR		0x1234
@@ -1269,8 +1272,14 @@ static void stage1(const char *bdf, const char *bdf2)
 	}
 
 	vmm_container(&v);
-	if (!no_persist)
+	if (!no_persist) {
+		ret = ioctl(v.container, VFIO_CHECK_EXTENSION,
+			    VFIO_PERSISTENT_PGTABLES);
+		ksft_test_result(ret == 1,
+				 "VFIO_CHECK_EXTENSION(VFIO_PERSISTENT_PGTABLES): 1 (%d)\n",
+				 ret);
 		check_set_persistent_refusals();
+	}
 	/* Only an iommu/ file can hold page tables. */
 	ret = set_persistent(v.container, v.ram_fd);
 	ksft_test_result(ret, "SET_PERSISTENT_PGTABLES refuses a file outside iommu/ (%s)\n",
