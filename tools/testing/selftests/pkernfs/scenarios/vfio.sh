@@ -18,8 +18,7 @@
 # into guest RAM (the IOMMU faults it: DMAR fault lines are expected in the
 # kernel log and are not splats).
 #
-# Stage 3 boots with iommu=pt and stage 4 with no unit keeping its tables
-# in pkernfs: see each.
+# Stage 3 boots with iommu=pt: see there.
 #
 # On a kernel that cannot have persistent IOMMU page tables (built without
 # CONFIG_ZONE_DEVICE or CONFIG_INTEL_IOMMU) stage 1 runs the same VMM
@@ -149,20 +148,6 @@ stage3()
 		dmesg | grep -E 'DMAR|virtio' | tail -n 8 | sed 's/^/# /'
 	fi
 	dmesg_check
-	pk_kexec_next -d iommu pkernfs.keep_iommu_root=0
-}
-
-# stage4: no IOMMU unit keeps its root and context tables in pkernfs, as
-# for the units after the first on a machine with several: a persistent
-# domain behind such a unit would run untranslated during the kexec, so
-# it must be refused.
-stage4()
-{
-	setup
-	pk_check "bind edu #1 $EDU1 to vfio-pci" pk_bind_vfio "$EDU1" ||
-		pk_done
-	pk_run pkernfs_vfio noroot "$EDU1"
-	dmesg_check
 }
 
 pk_require_fs
@@ -170,6 +155,5 @@ case "$PK_STAGE" in
 1) stage1 ;;
 2) stage2 ;;
 3) stage3 ;;
-4) stage4 ;;
 esac
 pk_done
