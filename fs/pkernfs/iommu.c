@@ -420,6 +420,58 @@ bool pkernfs_is_domain_root(phys_addr_t paddr)
 }
 EXPORT_SYMBOL_GPL(pkernfs_is_domain_root);
 
+/* Whether block @blk holds IOMMU page tables (root-pgtables or a domain). */
+static bool pkernfs_block_is_pgtables(struct pkernfs_store *store, u32 blk)
+{
+	u64 ino;
+
+	for (ino = 1; ino <= PKERNFS_INODE_COUNT; ino++) {
+		struct pkernfs_inode *pi = &store->inodes[ino - 1];
+
+		if (pkernfs_is_pgtables(pi) &&
+		    le32_to_cpu(pi->mappings_block) == blk)
+			return true;
+	}
+	return false;
+}
+
+/**
+ * pkernfs_is_file_data() - may a kept IOMMU mapping point at this range?
+ * @paddr: where the range starts, as a kept leaf entry maps it
+ * @size: its length in bytes, not 0
+ *
+ * Only file data may be mapped for a device: not the superblock, the
+ * bitmap or the inode store, not a free block, and not the blocks that
+ * hold IOMMU tables, which a device could then rewrite.  Called on what a
+ * live update kept, before it is used; the last block found good is
+ * remembered, as leaves come in order.
+ *
+ * Return: true if every block of the range is such data.
+ */
+bool pkernfs_is_file_data(phys_addr_t paddr, size_t size)
+{
+	static u32 last_good = U32_MAX;
+	struct pkernfs_store *store = &pkernfs_store;
+	u32 blk, last;
+
+	if (!pkernfs_iommu_usable(store) ||
+	    !pkernfs_owns_phys_range(paddr, size))
+		return false;
+	blk = (paddr - store->base) >> PKERNFS_BLOCK_SHIFT;
+	last = (paddr - store->base + size - 1) >> PKERNFS_BLOCK_SHIFT;
+	for (; blk <= last; blk++) {
+		if (blk == last_good)
+			continue;
+		if (!pkernfs_block_valid(store, blk) ||
+		    !test_bit_le(blk, store->bitmap) ||
+		    pkernfs_block_is_pgtables(store, blk))
+			return false;
+		last_good = blk;
+	}
+	return true;
+}
+EXPORT_SYMBOL_GPL(pkernfs_is_file_data);
+
 /**
  * pkernfs_iommu_hold_kept() - devices run on IOMMU tables a live update kept
  * @contexts: how many context entries the IOMMU driver kept

@@ -50,6 +50,7 @@ void *pkernfs_region_alloc_page(struct pkernfs_region *region);
 bool pkernfs_region_free_page(void *vaddr);
 bool pkernfs_owns_phys_range(phys_addr_t paddr, size_t size);
 bool pkernfs_is_domain_root(phys_addr_t paddr);
+bool pkernfs_is_file_data(phys_addr_t paddr, size_t size);
 void pkernfs_iommu_hold_kept(unsigned int contexts);
 void pkernfs_iommu_release_kept(void);
 bool pkernfs_is_file(struct file *file);
@@ -103,6 +104,11 @@ static inline bool pkernfs_owns_phys_range(phys_addr_t paddr, size_t size)
 }
 
 static inline bool pkernfs_is_domain_root(phys_addr_t paddr)
+{
+	return false;
+}
+
+static inline bool pkernfs_is_file_data(phys_addr_t paddr, size_t size)
 {
 	return false;
 }

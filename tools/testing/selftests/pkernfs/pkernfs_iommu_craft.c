@@ -16,6 +16,9 @@
  *   context-table  the root entry of its bus points at a context table in
  *		  the domain's file (its last page, unused) instead of in
  *		  root-pgtables
+ *   leaf	  the page-table entry for IOVA 0 (a 2 MiB one where the
+ *		  kernel used one) maps the region's first block (superblock
+ *		  and bitmap) instead of guest RAM
  *
  * Each stays within pkernfs, so that the kernel running now, which clears
  * on its way to the kexec every context entry pointing elsewhere, leaves it
@@ -43,6 +46,9 @@
 #define PAGE_4K		4096ULL
 #define ENTRY_PRESENT	1ULL
 #define DID_MASK	(0xffffULL << 8)	/* in the high word */
+#define AW_MASK		7ULL			/* in the high word */
+#define PTE_ADDR_MASK	0x000ffffffffff000ULL
+#define PTE_SUPERPAGE	(1ULL << 7)		/* a 2 MiB or 1 GiB leaf */
 
 /* A VT-d root or context entry: lo and hi, 64 bits each. */
 struct vtd_entry {
@@ -56,6 +62,27 @@ static void die(const char *fmt, const char *arg)
 	fprintf(stderr, fmt, arg);
 	fputc('\n', stderr);
 	exit(1);
+}
+
+/*
+ * The page-table entry for IOVA 0 under the top-level directory at @pgd
+ * (region offset), @levels deep: index 0 at every level.
+ */
+static uint64_t *pte_for_iova0(uint8_t *reg, uint64_t base, uint64_t size,
+			       uint64_t pgd, unsigned int levels)
+{
+	uint64_t *pte = (uint64_t *)(reg + pgd);
+
+	while (--levels && !(*pte & PTE_SUPERPAGE)) {
+		uint64_t next = *pte & PTE_ADDR_MASK;
+
+		if (!(*pte & 3) || next < base || next - base >= size)
+			die("no page table maps IOVA 0%s", "");
+		pte = (uint64_t *)(reg + (next - base));
+	}
+	if (!(*pte & 3))
+		die("IOVA 0 is not mapped%s", "");
+	return pte;
 }
 
 /* The block of the root-pgtables file, or 0. */
@@ -137,8 +164,13 @@ int main(int argc, char **argv)
 	} else if (!strcmp(kind, "context-table")) {
 		root[bus].lo = (root[bus].lo & (PAGE_4K - 1)) |
 			       (asr - PAGE_4K + PKERNFS_BLOCK_SIZE - PAGE_4K);
+	} else if (!strcmp(kind, "leaf")) {
+		uint64_t *pte = pte_for_iova0(reg, base, size, asr - base,
+					      (entry->hi & AW_MASK) + 2);
+
+		*pte = (*pte & ~PTE_ADDR_MASK) | base;
 	} else {
-		die("%s: no such kind (did, asr, context-table)", kind);
+		die("%s: no such kind (did, asr, context-table, leaf)", kind);
 	}
 	printf("crafted %s: %s context entry %016" PRIx64 ":%016" PRIx64
 	       ", root entry %016" PRIx64 "\n", kind, argv[optind],

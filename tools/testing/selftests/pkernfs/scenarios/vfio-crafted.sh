@@ -13,11 +13,11 @@
 . /scenarios/lib.sh
 
 # The damage done before each kexec, in stage order.
-KINDS="did asr context-table"
+KINDS="did asr context-table leaf"
 
 kind_of_stage()
 {
-	echo "$KINDS" | cut -d' ' -f"$1"
+	echo "$KINDS" | cut -s -d' ' -f"$1"
 }
 
 # check_refused KIND: the kernel refused the entry crafted by KIND.
