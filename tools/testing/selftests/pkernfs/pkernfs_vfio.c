@@ -24,16 +24,19 @@
  *	What stage 2 needs goes to $PKERNFS_VFIO_STATE.
  *
  *   pkernfs_vfio stage2 BDF [BDF2]
- *	On the 'liveupdate' boot: re-attach iommu/dom-0, MAP_DMA with
- *	VFIO_DMA_MAP_FLAG_LIVE_UPDATE, check the PGD is the same physical
- *	page, that the in-flight DMA landed, that bus mastering and edu's
- *	registers survived, and DMA a new pattern both ways. Negative checks:
+ *	On the 'liveupdate' boot: check that the unit still walks the
+ *	context entry stage 1 left (the VT-d driver's debugfs), re-attach
+ *	iommu/dom-0 and MAP_DMA with VFIO_DMA_MAP_FLAG_LIVE_UPDATE, check
+ *	that the unit translates through the same page tables, that the
+ *	in-flight DMA landed, that bus mastering survived, with no reset,
+ *	and DMA a new pattern both ways. Negative checks:
  *	LIVE_UPDATE maps that do not match the persisted tables are refused
  *	and leave every kept mapping in place, guest RAM and iommu/dom-0
  *	cannot be unlinked or truncated even before the VMM re-attaches,
  *	iommu/ files cannot be read, written or mapped, files a live domain
  *	uses cannot be unlinked or truncated, and BDF2, driven through sysfs
- *	without any driver, cannot DMA into guest RAM.
+ *	without any driver, cannot DMA into guest RAM, nor through the
+ *	entry it had in stage 1.
  *
  *   pkernfs_vfio noroot BDF
  *	On a boot with pkernfs.keep_iommu_root=0, where no IOMMU unit keeps
@@ -77,6 +80,7 @@
 
 #include "../kselftest.h"
 #include "pkernfs_util.h"
+#include "pkernfs_vtd.h"
 
 /* The uapi this test is written against, for headers that predate it. */
 #ifndef VFIO_CONTAINER_SET_PERSISTENT_PGTABLES
@@ -165,9 +169,16 @@ struct vmm {
 	struct edu edu;
 };
 
+/*
+ * What stage 1 saw, for stage 2: @pgd from the kernel log, the rest as
+ * the VT-d hardware is given it (pkernfs_vtd.h).
+ */
 struct state {
 	uint64_t seed;
 	char pgd[64];
+	uint64_t rta;			/* root table address register */
+	struct vtd_context ctx;		/* edu #1's context entry */
+	uint64_t edu2_pgd;		/* edu #2's page tables, not kept */
 };
 
 static const char *mnt;
@@ -302,6 +313,10 @@ static int state_save(const struct state *st)
 		return -errno;
 	fprintf(f, "seed=%#" PRIx64 "\n", st->seed);
 	fprintf(f, "pgd=%s\n", st->pgd);
+	fprintf(f, "rta=%#" PRIx64 "\n", st->rta);
+	fprintf(f, "ctx_lo=%#" PRIx64 "\nctx_hi=%#" PRIx64 "\n", st->ctx.lo,
+		st->ctx.hi);
+	fprintf(f, "edu2_pgd=%#" PRIx64 "\n", st->edu2_pgd);
 	fprintf(f, "iova=%#llx\nram_size=%#llx\n", IOVA_BASE, RAM_SIZE);
 	fprintf(f, "off_a=%#llx\noff_a_back=%#llx\n", OFF_A, OFF_A_BACK);
 	fprintf(f, "off_b_src=%#llx\noff_b=%#llx\n", OFF_B_SRC, OFF_B);
@@ -327,6 +342,10 @@ static int state_load(struct state *st)
 			have_seed = true;
 		}
 		sscanf(line, "pgd=%63s", st->pgd);
+		sscanf(line, "rta=%" SCNx64, &st->rta);
+		sscanf(line, "ctx_lo=%" SCNx64, &st->ctx.lo);
+		sscanf(line, "ctx_hi=%" SCNx64, &st->ctx.hi);
+		sscanf(line, "edu2_pgd=%" SCNx64, &st->edu2_pgd);
 	}
 	fclose(f);
 	return have_seed ? 0 : -ENODATA;
@@ -979,6 +998,66 @@ static void edu2_negative(const char *bdf2, struct vmm *v, uint64_t seed)
 	edu_close(&e);
 }
 
+/*
+ * After the live update, edu #2's stage 1 context entry, which mapped
+ * IOVA_BASE to its old container's buffer (memory the new kernel reuses),
+ * must be gone: only entries of persistent domains are kept.  The kernel
+ * says it kept exactly one, the unit shows edu #2 on other page tables,
+ * and a DMA read of IOVA_BASE, which the old entry would have let through
+ * silently, faults as the new kernel's own domain for edu #2 (its default
+ * DMA domain, which maps nothing there) makes it fault: "PTE Read access
+ * is not set", at address 0.
+ */
+static void edu2_old_entry_gone(const char *bdf2, const struct state *st)
+{
+	struct edu e = {
+		.bdf = bdf2, .group_fd = -1, .dev_fd = -1, .cfg_fd = -1,
+	};
+	const char *kept_msg = "live update: kept ";
+	char needle[96], *line;
+	struct vtd_context c;
+	unsigned int kept = 0;
+	uint16_t cmd = 0;
+	int ret;
+
+	line = kmsg_find(kept_msg);
+	if (line)
+		sscanf(strstr(line, kept_msg) + strlen(kept_msg), "%u", &kept);
+	ksft_test_result(kept == 1,
+			 "kernel: kept %u context entries from pkernfs, edu #1's only\n",
+			 kept);
+	free(line);
+
+	ret = vtd_context_of(bdf2, &c);
+	ksft_test_result(ret == -ENOENT ||
+			 (!ret && vtd_context_pgd(&c) != st->edu2_pgd),
+			 "edu #2: its stage 1 context entry (ASR %#" PRIx64 ") is gone (now: %s, ASR %#" PRIx64 ")\n",
+			 st->edu2_pgd, ret ? strerror(-ret) : "present",
+			 ret ? 0 : vtd_context_pgd(&c));
+
+	if (edu_open_sysfs(&e) || cfg_read16(&e, PCI_COMMAND, &cmd) ||
+	    edu_enable(&e)) {
+		ksft_test_result_fail("edu #2: driverless access through sysfs\n");
+		edu_close(&e);
+		return;
+	}
+	edu_dma_start(&e, IOVA_BASE, EDU_BUF, DMA_LEN, false);
+	edu_dma_wait(&e);
+	sleep_ms(300);
+	/* "0000:00:02.0" is "[00:02.0]" in the DMAR fault line. */
+	snprintf(needle, sizeof(needle),
+		 "[DMA Read NO_PASID] Request device [%s] fault addr 0x%llx ",
+		 strncmp(bdf2, "0000:", 5) ? bdf2 : bdf2 + 5, IOVA_BASE);
+	line = kmsg_find(needle);
+	ksft_test_result(line && strstr(line, "PTE Read access is not set"),
+			 "edu #2: DMA read of IOVA %#llx, mapped by its stage 1 domain, faults: %s\n",
+			 IOVA_BASE, line ? strstr(line, "[fault reason") :
+					   "no such DMAR fault");
+	free(line);
+	cfg_write16(&e, PCI_COMMAND, cmd);
+	edu_close(&e);
+}
+
 /* Keep everything open across the kexec; maybe start the last DMA later. */
 static void hold(struct vmm *v, struct vmm *v2, bool defer)
 {
@@ -1177,6 +1256,56 @@ static uint8_t *ram_wrong_second_half(struct vmm *v)
 	return p;
 }
 
+/* The hardware view ------------------------------------------------------ */
+
+/*
+ * Stage 1: what the unit is given, from the driver's debugfs rather than
+ * from pkernfs: edu #1's context entry must lead to the page tables that
+ * pkernfs says dom-0 holds, and edu #2's to other ones.
+ */
+static void record_hw_view(struct state *st, const char *bdf, const char *bdf2)
+{
+	struct vtd_context c2;
+	int ret;
+
+	ret = vtd_root_table_addr(&st->rta);
+	ksft_test_result(!ret, "VT-d root table address register: %#" PRIx64 " (%s)\n",
+			 st->rta, strerror(-ret));
+	ret = vtd_context_of(bdf, &st->ctx);
+	ksft_test_result(!ret && vtd_context_pgd(&st->ctx) == pgd_addr(st->pgd),
+			 "edu: its context entry translates through %s's page tables (ASR %#" PRIx64 ", DID %u: %s)\n",
+			 DOM_FILE, vtd_context_pgd(&st->ctx),
+			 vtd_context_did(&st->ctx), strerror(-ret));
+	if (!bdf2)
+		return;
+	ret = vtd_context_of(bdf2, &c2);
+	st->edu2_pgd = ret ? 0 : vtd_context_pgd(&c2);
+	ksft_test_result(!ret && st->edu2_pgd != vtd_context_pgd(&st->ctx),
+			 "edu #2: its context entry translates through other page tables (ASR %#" PRIx64 ", DID %u: %s)\n",
+			 st->edu2_pgd, ret ? 0 : vtd_context_did(&c2),
+			 strerror(-ret));
+}
+
+/*
+ * Stage 2, before the VMM re-attaches: the unit walks the same root table,
+ * and edu #1's context entry is, bit for bit, the one stage 1 left.
+ */
+static void check_kept_context(const struct state *st, const char *bdf)
+{
+	struct vtd_context c = { 0 };
+	uint64_t rta = 0;
+	int ret;
+
+	ret = vtd_root_table_addr(&rta);
+	ksft_test_result(!ret && rta == st->rta,
+			 "VT-d root table address register unchanged across the kexec (%#" PRIx64 ", was %#" PRIx64 ")\n",
+			 rta, st->rta);
+	ret = vtd_context_of(bdf, &c);
+	ksft_test_result(!ret && c.lo == st->ctx.lo && c.hi == st->ctx.hi,
+			 "edu: its context entry is the one stage 1 left (%#018" PRIx64 ":%#018" PRIx64 ", was %#018" PRIx64 ":%#018" PRIx64 ": %s)\n",
+			 c.hi, c.lo, st->ctx.hi, st->ctx.lo, strerror(-ret));
+}
+
 /*
  * Before the VMM re-attaches, the device runs on tables that no domain owns
  * yet, into guest RAM that no mapping pins: pkernfs must let neither file
@@ -1351,6 +1480,8 @@ static void stage1(const char *bdf, const char *bdf2)
 		return;
 	}
 
+	record_hw_view(&st, bdf, bdf2);
+
 	/* Pattern B into the edu buffer, poison where it is going. */
 	pk_fill(v.ram + OFF_B_SRC, DMA_LEN, st.seed + SEED_B, 0);
 	pk_fill(v.ram + OFF_B, DMA_LEN, st.seed + SEED_POISON, 0);
@@ -1382,15 +1513,16 @@ static void stage1(const char *bdf, const char *bdf2)
 
 static void stage2(const char *bdf, const char *bdf2)
 {
-	bool same_pgd, landed, new_dma, kept_master, kept_regs;
-	char pgd[64], path[PATH_MAX];
+	bool same_pgd, landed, new_dma, kept_master;
+	struct vtd_context ctx = { 0 };
 	uint16_t cmd = 0, cmd0 = 0;
-	struct state st;
+	char path[PATH_MAX];
 	int64_t unmapped;
-	struct vmm v;
-	ssize_t bad;
-	uint32_t val;
+	struct state st;
 	int ret;
+	struct vmm v;
+	uint64_t pgd;
+	ssize_t bad;
 
 	ret = state_load(&st);
 	if (ret)
@@ -1411,6 +1543,7 @@ static void stage2(const char *bdf, const char *bdf2)
 		ksft_exit_fail_msg("cannot continue without %s\n", DOM_FILE);
 	check_no_access(v.dom_fd, DOM_FILE, false);
 	check_kept_files_held(&v);
+	check_kept_context(&st, bdf);
 
 	/* The command register, as the new kernel left it. */
 	ret = sysfs_command(bdf, &cmd0);
@@ -1444,11 +1577,12 @@ static void stage2(const char *bdf, const char *bdf2)
 	if (ret)
 		ksft_exit_fail_msg("cannot continue without the DMA mapping\n");
 
-	kmsg_pgd(pgd, sizeof(pgd));
-	same_pgd = pgd[0] && !strcmp(pgd, st.pgd);
+	ret = vtd_context_of(bdf, &ctx);
+	same_pgd = !ret && vtd_context_pgd(&ctx) == vtd_context_pgd(&st.ctx);
 	ksft_test_result(same_pgd,
-			 "PGD is the same physical page (stage 1 %s, now %s)\n",
-			 st.pgd[0] ? st.pgd : "?", pgd[0] ? pgd : "?");
+			 "edu: its context entry translates through the same page tables after the re-attach (ASR %#" PRIx64 ", was %#" PRIx64 ")\n",
+			 vtd_context_pgd(&ctx), vtd_context_pgd(&st.ctx));
+	pgd = vtd_context_pgd(&ctx);
 
 	ret = dma_map(v.container, v.ram, IOVA_UNMAPPED, 4096,
 		      VFIO_DMA_MAP_FLAG_LIVE_UPDATE);
@@ -1475,20 +1609,19 @@ static void stage2(const char *bdf, const char *bdf2)
 
 	if (edu_open_vfio(&v.edu))
 		ksft_exit_fail_msg("cannot open %s through VFIO\n", bdf);
+	/*
+	 * A reset by the open (FLR, or a reset of the root port's secondary
+	 * bus) would clear the command register: edu's own registers have
+	 * no reset handler in QEMU and would tell nothing.
+	 */
 	ret = cfg_read16(&v.edu, PCI_COMMAND, &cmd);
 	kept_master &= !ret && (cmd & PCI_COMMAND_MASTER);
 	ksft_test_result(!ret && (cmd & PCI_COMMAND_MASTER),
-			 "edu: bus mastering kept after VFIO open (command %#06x)\n",
+			 "edu: not reset by the VFIO open, bus mastering still on (command %#06x)\n",
 			 cmd);
 	if (edu_enable(&v.edu))
 		ksft_exit_fail_msg("cannot enable %s\n", bdf);
 	check_ident(&v.edu, "edu");
-	val = edu_rd(&v.edu, EDU_REG_LIVENESS);
-	kept_regs = val == ~LIVENESS_VALUE;
-	ksft_test_result(val == ~LIVENESS_VALUE,
-			 "edu: liveness register still holds ~%#x (%#x)\n",
-			 LIVENESS_VALUE, val);
-	ksft_print_msg("note: QEMU's edu has no reset handler: the value would survive a reset too\n");
 
 	new_dma = edu_round_trip(&v.edu, v.ram, IOVA_BASE, OFF_C, OFF_C_BACK,
 				 DMA_LEN, st.seed + SEED_C);
@@ -1499,20 +1632,21 @@ static void stage2(const char *bdf, const char *bdf2)
 	demo("after kexec: new VMM re-attached %s, MAP_DMA with VFIO_DMA_MAP_FLAG_LIVE_UPDATE\n",
 	     DOM_FILE);
 	if (same_pgd)
-		demo("after kexec: same page tables (PGD %#llx), ", pgd_addr(pgd));
+		demo("after kexec: same page tables (PGD %#" PRIx64 "), ", pgd);
 	else
-		demo("after kexec: FAIL: other page tables (PGD %s, was %s), ",
-		     pgd[0] ? pgd : "?", st.pgd[0] ? st.pgd : "?");
+		demo("after kexec: FAIL: other page tables (PGD %#" PRIx64 ", was %#" PRIx64 "), ",
+		     pgd, vtd_context_pgd(&st.ctx));
 	demo("%s, %s\n",
 	     landed ? "in-flight DMA landed" : "FAIL: in-flight DMA lost",
 	     new_dma ? "new DMA OK" : "FAIL: new DMA failed");
 	demo("after kexec: edu %s bus mastering (command %#06x), %s\n",
 	     kept_master ? "kept" : "FAIL: lost", cmd0,
-	     kept_regs ? "registers intact: not reset" :
-			 "FAIL: registers lost");
+	     kept_master ? "never reset" : "FAIL: reset or stopped");
 
-	if (bdf2)
+	if (bdf2) {
 		edu2_negative(bdf2, &v, st.seed + SEED_CANARY);
+		edu2_old_entry_gone(bdf2, &st);
+	}
 
 	check_root_pgtables();
 	if (!pathat(path, sizeof(path), DOM_FILE)) {
