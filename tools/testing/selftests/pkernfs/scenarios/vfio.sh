@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # vfio: a passed-through PCI device keeps doing DMA into pkernfs guest RAM
-# across a live update.  QEMU gives the guest two edu devices (vfio.qemu
-# adds the second) behind the emulated Intel IOMMU.
+# across a live update.  QEMU gives the guest two edu devices behind the
+# emulated Intel IOMMU: edu #1, the persistent one, behind a PCIe root port
+# (vfio.qemu), and edu #2 on the root bus.
 #
 # Stage 1 binds both to vfio-pci and runs 'pkernfs_vfio stage1': guest RAM
 # and the domain's IOMMU page tables (iommu/dom-0) are pkernfs files, edu #1
@@ -72,12 +73,17 @@ setup()
 	}
 	pk_check "stage $PK_STAGE: mount" pk_mount || pk_done
 	devs=$(pk_edu_devices)
-	EDU1=$(echo "$devs" | sed -n 1p)
-	EDU2=$(echo "$devs" | sed -n 2p)
-	if [ -z "$EDU1" ]; then
+	if [ -z "$devs" ]; then
 		pk_not_ok "an edu device (QEMU -device edu)"
 		pk_done
 	fi
+	# edu #1 is the one on a bus of its own, behind the root port.
+	EDU1=$(echo "$devs" | grep -v '^0000:00:' | sed -n 1p)
+	if [ -z "$EDU1" ]; then
+		pk_not_ok "an edu behind a pcie-root-port (scenarios/vfio.qemu)"
+		EDU1=$(echo "$devs" | sed -n 1p)
+	fi
+	EDU2=$(echo "$devs" | grep -vx "$EDU1" | sed -n 1p)
 	pk_log "edu #1 $EDU1, edu #2 ${EDU2:-missing}"
 	[ -n "$EDU2" ] || pk_not_ok "two edu devices (scenarios/vfio.qemu)"
 }
