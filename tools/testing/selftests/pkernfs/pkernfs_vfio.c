@@ -26,10 +26,11 @@
  *   pkernfs_vfio stage2 BDF [BDF2]
  *	On the 'liveupdate' boot: check that the unit still walks the
  *	context entry stage 1 left (the VT-d driver's debugfs), re-attach
- *	iommu/dom-0 and MAP_DMA with VFIO_DMA_MAP_FLAG_LIVE_UPDATE, check
- *	that the unit translates through the same page tables, that the
- *	in-flight DMA landed, that bus mastering survived, with no reset,
- *	and DMA a new pattern both ways. Negative checks:
+ *	iommu/dom-0 and MAP_DMA with VFIO_DMA_MAP_FLAG_LIVE_UPDATE while edu
+ *	keeps reading guest RAM (no DMAR fault, the entry taken over as it
+ *	was), check that the in-flight DMA landed, that bus mastering
+ *	survived, with no reset, and DMA a new pattern both ways. Negative
+ *	checks:
  *	LIVE_UPDATE maps that do not match the persisted tables are refused
  *	and leave every kept mapping in place, guest RAM and iommu/dom-0
  *	cannot be unlinked or truncated even before the VMM re-attaches,
@@ -248,14 +249,18 @@ static int pathat(char *buf, size_t len, const char *name)
 
 /*
  * Return a copy of the text of the last record of this kernel's log that
- * contains @needle, or NULL. /dev/kmsg gives every record still in the
- * buffer, whatever its size, and does not need klogctl's buffer sizing.
+ * contains @needle, or NULL, and count such records in *@count if not
+ * NULL. /dev/kmsg gives every record still in the buffer, whatever its
+ * size, and does not need klogctl's buffer sizing.
  */
-static char *kmsg_find(const char *needle)
+static char *kmsg_find_count(const char *needle, unsigned int *count)
 {
 	char rec[2048], *found = NULL, *text;
 	ssize_t n;
 	int fd;
+
+	if (count)
+		*count = 0;
 
 	fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK);
 	if (fd < 0)
@@ -276,10 +281,30 @@ static char *kmsg_find(const char *needle)
 		if (strstr(text, needle)) {
 			free(found);
 			found = strdup(text);
+			if (count)
+				(*count)++;
 		}
 	}
 	close(fd);
 	return found;
+}
+
+static char *kmsg_find(const char *needle)
+{
+	return kmsg_find_count(needle, NULL);
+}
+
+/* The DMAR fault reports that name PCI device @bdf so far. */
+static unsigned int dmar_faults(const char *bdf)
+{
+	unsigned int count;
+	char needle[64];
+
+	/* "0000:00:02.0" is "Request device [00:02.0]" in the fault line. */
+	snprintf(needle, sizeof(needle), "Request device [%s]",
+		 strncmp(bdf, "0000:", 5) ? bdf : bdf + 5);
+	free(kmsg_find_count(needle, &count));
+	return count;
 }
 
 /* The physical address in the last "page tables at" line, or "". */
@@ -1058,6 +1083,73 @@ static void edu2_old_entry_gone(const char *bdf2, const struct state *st)
 	edu_close(&e);
 }
 
+/*
+ * DMA under the re-attach: a child keeps the kept device reading guest RAM
+ * (through sysfs: the VMM has not opened it yet) while the VMM re-attaches
+ * its domain and re-declares its mappings.
+ */
+struct dma_loop {
+	pid_t pid;
+	volatile uint32_t *stop;
+	volatile uint32_t *done;	/* DMAs completed */
+	volatile uint32_t *stuck;	/* 1: a DMA did not complete */
+};
+
+static int dma_loop_start(const char *bdf, struct dma_loop *l)
+{
+	struct edu e = {
+		.bdf = bdf, .group_fd = -1, .dev_fd = -1, .cfg_fd = -1,
+	};
+	volatile uint32_t *shared;
+	int64_t end;
+
+	shared = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+		      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (shared == MAP_FAILED)
+		return -errno;
+	l->stop = shared;
+	l->done = shared + 1;
+	l->stuck = shared + 2;
+	if (edu_open_sysfs(&e) || edu_enable(&e)) {
+		edu_close(&e);
+		return -EIO;
+	}
+	fflush(NULL);
+	l->pid = fork();
+	if (l->pid < 0) {
+		edu_close(&e);
+		return -errno;
+	}
+	if (!l->pid) {
+		while (!*l->stop) {
+			if (!edu_dma_in(&e, IOVA_BASE + OFF_A, DMA_LEN)) {
+				*l->stuck = 1;
+				break;
+			}
+			(*l->done)++;
+		}
+		_exit(0);
+	}
+	edu_close(&e);
+	/* The device is at work on the kept tables before the re-attach. */
+	end = now_ms() + EDU_DMA_TIMEOUT_MS;
+	while (!*l->done && !*l->stuck && now_ms() < end)
+		sleep_ms(2);
+	return *l->done ? 0 : -ETIMEDOUT;
+}
+
+/* Stop the loop: the number of DMAs it completed, or -1 if one hung. */
+static int dma_loop_stop(struct dma_loop *l)
+{
+	int done;
+
+	*l->stop = 1;
+	waitpid(l->pid, NULL, 0);
+	done = *l->stuck ? -1 : (int)*l->done;
+	munmap((void *)l->stop, 4096);
+	return done;
+}
+
 /* Keep everything open across the kexec; maybe start the last DMA later. */
 static void hold(struct vmm *v, struct vmm *v2, bool defer)
 {
@@ -1516,10 +1608,12 @@ static void stage2(const char *bdf, const char *bdf2)
 	bool same_pgd, landed, new_dma, kept_master;
 	struct vtd_context ctx = { 0 };
 	uint16_t cmd = 0, cmd0 = 0;
+	struct dma_loop loop;
 	char path[PATH_MAX];
+	unsigned int faults;
 	int64_t unmapped;
 	struct state st;
-	int ret;
+	int dmas, ret;
 	struct vmm v;
 	uint64_t pgd;
 	ssize_t bad;
@@ -1552,6 +1646,12 @@ static void stage2(const char *bdf, const char *bdf2)
 			 "edu: bus mastering still on after vfio-pci probe, before VFIO open (command %#06x)\n",
 			 cmd0);
 
+	ret = dma_loop_start(bdf, &loop);
+	ksft_test_result(!ret, "edu: DMA from guest RAM through the kept tables, in a loop (%s)\n",
+			 strerror(-ret));
+	if (ret)
+		ksft_exit_fail_msg("cannot re-attach under DMA\n");
+
 	vmm_container(&v);
 	ret = set_persistent(v.container, v.dom_fd);
 	ksft_test_result(!ret, "SET_PERSISTENT_PGTABLES %s again (%s)\n",
@@ -1577,11 +1677,20 @@ static void stage2(const char *bdf, const char *bdf2)
 	if (ret)
 		ksft_exit_fail_msg("cannot continue without the DMA mapping\n");
 
+	dmas = dma_loop_stop(&loop);
+	faults = dmar_faults(bdf);
+	ksft_test_result(dmas > 0 && !faults,
+			 "edu: %d DMAs went on through the re-attach, %u DMAR faults\n",
+			 dmas, faults);
+
 	ret = vtd_context_of(bdf, &ctx);
 	same_pgd = !ret && vtd_context_pgd(&ctx) == vtd_context_pgd(&st.ctx);
 	ksft_test_result(same_pgd,
 			 "edu: its context entry translates through the same page tables after the re-attach (ASR %#" PRIx64 ", was %#" PRIx64 ")\n",
 			 vtd_context_pgd(&ctx), vtd_context_pgd(&st.ctx));
+	ksft_test_result(!ret && ctx.lo == st.ctx.lo && ctx.hi == st.ctx.hi,
+			 "edu: the re-attach took the kept context entry over as it was (DID %u, was %u)\n",
+			 vtd_context_did(&ctx), vtd_context_did(&st.ctx));
 	pgd = vtd_context_pgd(&ctx);
 
 	ret = dma_map(v.container, v.ram, IOVA_UNMAPPED, 4096,
