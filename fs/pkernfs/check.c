@@ -162,7 +162,8 @@ static int pkernfs_check_inode(struct pkernfs_check *c, u64 ino,
 	bool stray = reached == PKERNFS_REACHED_NONE;
 	bool is_dir;
 
-	if ((flags & ~PKERNFS_INODE_FLAGS_KNOWN) || hweight32(type) != 1)
+	if (!pkernfs_inode_flags_ok(flags,
+				    le32_to_cpu(c->store->super->feature_incompat)))
 		return pkernfs_corrupt("inode %llu has flags %#x", ino, flags);
 	if (!stray && !!(flags & PKERNFS_INODE_FLAG_ORPHAN) != orphan)
 		return pkernfs_corrupt("inode %llu: orphan flag does not match its list",

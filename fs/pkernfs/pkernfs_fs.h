@@ -82,10 +82,15 @@
 /*
  * Feature words.  An unknown bit in feature_incompat makes the region
  * unusable by this kernel; unknown feature_compat bits are ignored.
- * No features are defined yet.
+ *
+ * PKERNFS_FEATURE_INCOMPAT_DMA_MARKS: inodes may carry
+ * PKERNFS_INODE_FLAG_DMA.  Set before the first such flag is written and
+ * never cleared: a kernel that does not know the flag would free memory a
+ * device kept through a live update still writes.
  */
+#define PKERNFS_FEATURE_INCOMPAT_DMA_MARKS	0x00000001U
 #define PKERNFS_FEATURE_COMPAT_SUPP	0
-#define PKERNFS_FEATURE_INCOMPAT_SUPP	0
+#define PKERNFS_FEATURE_INCOMPAT_SUPP	PKERNFS_FEATURE_INCOMPAT_DMA_MARKS
 
 /**
  * struct pkernfs_super - the superblock, at region offset 0 (256 bytes)
@@ -138,8 +143,41 @@ struct pkernfs_super {
 #define PKERNFS_INODE_TYPE_MASK			0x1fU
 /* The inode is on the orphan list rather than in a directory. */
 #define PKERNFS_INODE_FLAG_ORPHAN		BIT(8)
+/*
+ * A persistent IOMMU domain uses the inode: its page tables (a domain
+ * page-table file) or memory its mappings point into (a regular file).
+ * A live-update boot keeps such a file whole until the IOMMU entries the
+ * previous kernel left are all replaced.  Needs the DMA_MARKS feature.
+ */
+#define PKERNFS_INODE_FLAG_DMA			BIT(9)
 #define PKERNFS_INODE_FLAGS_KNOWN	(PKERNFS_INODE_TYPE_MASK | \
-					 PKERNFS_INODE_FLAG_ORPHAN)
+					 PKERNFS_INODE_FLAG_ORPHAN | \
+					 PKERNFS_INODE_FLAG_DMA)
+
+/**
+ * pkernfs_inode_flags_ok() - may a used inode carry @flags?
+ * @flags: its flags, in CPU order
+ * @incompat: the superblock's feature_incompat, in CPU order
+ *
+ * Only known flags, exactly one type, and the DMA mark only on a type a
+ * domain uses, in a region whose superblock announces DMA marks.  The
+ * kernel's checker and pkernfs-fsck both go by this.
+ *
+ * Return: true if @flags are valid.
+ */
+static inline bool pkernfs_inode_flags_ok(__u32 flags, __u32 incompat)
+{
+	__u32 type = flags & PKERNFS_INODE_TYPE_MASK;
+
+	if ((flags & ~PKERNFS_INODE_FLAGS_KNOWN) || !type ||
+	    (type & (type - 1)))
+		return false;
+	if (!(flags & PKERNFS_INODE_FLAG_DMA))
+		return true;
+	return (incompat & PKERNFS_FEATURE_INCOMPAT_DMA_MARKS) &&
+	       (type == PKERNFS_INODE_FLAG_FILE ||
+		type == PKERNFS_INODE_FLAG_IOMMU_DOMAIN_PGTABLES);
+}
 
 /**
  * struct pkernfs_inode - one slot of the inode store (512 bytes)

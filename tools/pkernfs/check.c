@@ -186,9 +186,9 @@ static bool pkfs_check_type(struct pkfs_fsck *f, uint64_t ino,
 	uint32_t type = flags & PKERNFS_INODE_TYPE_MASK;
 	uint32_t mode = le32toh(pi->mode);
 
-	if ((flags & ~PKERNFS_INODE_FLAGS_KNOWN) ||
-	    __builtin_popcount(type) != 1) {
-		pkfs_problem(f, NULL, "inode %" PRIu64 " has flags %#x, not exactly one known type",
+	if (!pkernfs_inode_flags_ok(flags,
+				   le32toh(f->super->feature_incompat))) {
+		pkfs_problem(f, NULL, "inode %" PRIu64 " has flags %#x, not exactly one known type and known marks",
 			     ino, flags);
 		return false;
 	}

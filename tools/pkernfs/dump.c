@@ -139,9 +139,10 @@ static void pkfs_dump_inode(struct pkfs_fsck *f, uint64_t ino,
 		pkfs_print_name(pi);
 	if (pkfs_flags_dir(flags))
 		putchar('/');
-	printf("  ino %" PRIu64 " %s%s mode %04o %u:%u size %" PRIu64 " nlink %u",
+	printf("  ino %" PRIu64 " %s%s%s mode %04o %u:%u size %" PRIu64 " nlink %u",
 	       ino, pkfs_type_name(pi),
 	       flags & PKERNFS_INODE_FLAG_ORPHAN ? ",orphan" : "",
+	       flags & PKERNFS_INODE_FLAG_DMA ? ",dma" : "",
 	       le32toh(pi->mode) & 07777, le32toh(pi->uid), le32toh(pi->gid),
 	       (uint64_t)le64toh(pi->size), le32toh(pi->nlink));
 	if (pkfs_flags_pgtables(flags))

@@ -172,6 +172,22 @@ fresh
 poke super.feature_incompat=0x10
 unfixable "unknown incompatible feature" "incompatible features 0x10"
 
+# DMA marks: a file or a domain page-table file a persistent domain uses,
+# in a region that announces them (feature_incompat bit 0).
+fresh --iommu
+poke super.feature_incompat=1 inode.$(ino /hello).flags=0x201 \
+	inode.$(ino /iommu/dom-0).flags=0x210
+expect 0 ": clean$" "DMA-marked file and page-table file are clean"
+expect 0 "hello  ino $(ino /hello) file,dma " "dump shows a DMA mark" --dump
+expect 0 "dom-0  ino $(ino /iommu/dom-0) iommu-domain-pgtables,dma " \
+	"dump shows a page-table file's DMA mark" --dump
+fresh
+poke inode.$(ino /hello).flags=0x201
+unfixable "DMA mark without the feature" "has flags 0x201"
+fresh
+poke super.feature_incompat=1 inode.$(ino /a).flags=0x202
+unfixable "DMA mark on a directory" "has flags 0x202"
+
 fresh
 poke super.inode_size=256
 unfixable "bad geometry" "inode_size is 0x100"

@@ -358,7 +358,11 @@ static enum expect d_super_field(char *d, size_t len)
 		snprintf(d, len, "version %u", le32toh(s->version));
 		break;
 	case 1:
-		s->feature_incompat = htole32(1U << below(32));
+		/* A feature this kernel does not know. */
+		do {
+			s->feature_incompat = htole32(1U << below(32));
+		} while (le32toh(s->feature_incompat) &
+			 PKERNFS_FEATURE_INCOMPAT_SUPP);
 		snprintf(d, len, "feature_incompat %#x",
 			 le32toh(s->feature_incompat));
 		break;
