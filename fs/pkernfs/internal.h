@@ -41,7 +41,8 @@
  * @dma_pins: by inode, how many IOMMU mappings of VFIO cover the file;
  *	taken, and checked by unlink and truncate, under its invalidate_lock.
  * @kept_contexts: IOMMU context entries kept by a live update and not yet
- *	replaced: their devices DMA through tables no domain owns.
+ *	replaced: their devices DMA through tables no domain owns, into the
+ *	files marked PKERNFS_INODE_FLAG_DMA (see iommu.c).
  *
  * There is one store, for the one region; every mount of pkernfs shares it
  * through a single superblock.
@@ -252,6 +253,7 @@ int pkernfs_iommu_init_block(struct pkernfs_store *store,
 			     struct pkernfs_inode *pi);
 bool pkernfs_iommu_busy(struct pkernfs_store *store, u64 ino);
 bool pkernfs_dma_pinned(struct inode *inode);
+void pkernfs_dma_settle(struct pkernfs_store *store);
 
 static inline bool pkernfs_is_pgtables(struct pkernfs_inode *pi)
 {

@@ -23,6 +23,7 @@
 #include <linux/pkernfs.h>
 #include <linux/string.h>
 #include <linux/timekeeping.h>
+#include <linux/workqueue.h>
 
 #include "internal.h"
 
@@ -151,6 +152,99 @@ static int pkernfs_region_claim(struct pkernfs_store *store, u64 ino,
 	return 0;
 }
 
+/* Whether a device may still DMA through tables that no domain owns. */
+static bool pkernfs_iommu_kept(struct pkernfs_store *store)
+{
+	return atomic_read(&store->kept_contexts) > 0;
+}
+
+/*
+ * DMA marks (PKERNFS_INODE_FLAG_DMA) say on media which files persistent
+ * domains use, so that the next kernel of a live update keeps exactly
+ * those whole while devices run on the entries it kept.  A file is marked
+ * when a domain takes it (its region, or a pin of its memory) and unmarked
+ * when the last one lets go, but never while entries are kept: then only
+ * pkernfs_dma_settle() unmarks, once they are all replaced.  A mark is one
+ * 32-bit store, which a kexec cannot cut in half; @store->lock orders it
+ * with the other changes to the inode's flags.
+ */
+static bool pkernfs_dma_marked(struct pkernfs_store *store, u64 ino)
+{
+	return le32_to_cpu(READ_ONCE(store->inodes[ino - 1].flags)) &
+	       PKERNFS_INODE_FLAG_DMA;
+}
+
+/*
+ * Announce DMA marks in the superblock before the first one can be
+ * written: when pkernfs first holds IOMMU tables, without which nothing is
+ * kept across a kexec for a mark to protect.
+ */
+static void pkernfs_dma_marks_enable(struct pkernfs_store *store)
+{
+	__le32 dma_marks = cpu_to_le32(PKERNFS_FEATURE_INCOMPAT_DMA_MARKS);
+
+	mutex_lock(&store->lock);
+	if (!(store->super->feature_incompat & dma_marks)) {
+		store->super->feature_incompat |= dma_marks;
+		pkernfs_super_commit(store);
+	}
+	mutex_unlock(&store->lock);
+}
+
+static void pkernfs_dma_mark(struct pkernfs_store *store, u64 ino)
+{
+	struct pkernfs_inode *pi = &store->inodes[ino - 1];
+
+	lockdep_assert_held(&store->lock);
+	if (store->super->feature_incompat &
+	    cpu_to_le32(PKERNFS_FEATURE_INCOMPAT_DMA_MARKS))
+		WRITE_ONCE(pi->flags,
+			   pi->flags | cpu_to_le32(PKERNFS_INODE_FLAG_DMA));
+}
+
+static void pkernfs_dma_unmark(struct pkernfs_store *store, u64 ino)
+{
+	struct pkernfs_inode *pi = &store->inodes[ino - 1];
+
+	lockdep_assert_held(&store->lock);
+	if (!pkernfs_iommu_kept(store))
+		WRITE_ONCE(pi->flags,
+			   pi->flags & ~cpu_to_le32(PKERNFS_INODE_FLAG_DMA));
+}
+
+/**
+ * pkernfs_dma_settle() - drop the DMA marks no domain holds any more
+ * @store: the store
+ *
+ * Does nothing while kept IOMMU entries may still use marked files.  Runs at
+ * mount, for the marks of an earlier boot that kept nothing, and once the
+ * last kept entry is replaced; a file that a domain uses again has been
+ * marked again by then.  A kexec half way leaves some marks: they only
+ * keep files whole a little longer.
+ */
+void pkernfs_dma_settle(struct pkernfs_store *store)
+{
+	u64 ino;
+
+	if (pkernfs_iommu_kept(store))
+		return;
+	mutex_lock(&store->lock);
+	for (ino = 1; ino <= PKERNFS_INODE_COUNT; ino++) {
+		if (pkernfs_dma_marked(store, ino) &&
+		    !atomic_read(&store->dma_pins[ino - 1]) &&
+		    !test_bit(ino - 1, store->iommu_busy))
+			pkernfs_dma_unmark(store, ino);
+	}
+	mutex_unlock(&store->lock);
+}
+
+static void pkernfs_dma_settle_work(struct work_struct *work)
+{
+	pkernfs_dma_settle(&pkernfs_store);
+}
+
+static DECLARE_WORK(pkernfs_dma_settle_worker, pkernfs_dma_settle_work);
+
 static bool pkernfs_iommu_usable(struct pkernfs_store *store)
 {
 	return store->mem && store->direct_mapped && store->iommu_blocks;
@@ -180,6 +274,8 @@ int pkernfs_iommu_root_region(struct pkernfs_region *region)
 		err = pkernfs_iommu_get(store, PKERNFS_ROOT_INO,
 					&pkernfs_iommu_dir_name,
 					PKERNFS_INODE_FLAG_IOMMU_DIR, &dir);
+	if (!err)
+		pkernfs_dma_marks_enable(store);
 	if (!err && !keep_iommu_root)
 		err = -EOPNOTSUPP;
 	if (!err)
@@ -206,7 +302,8 @@ bool pkernfs_is_iommu_domain_pgtables(struct file *file)
 	if (!file || file->f_op != &pkernfs_pgtables_fops)
 		return false;
 	inode = file_inode(file);
-	return le32_to_cpu(PKERNFS_PI(inode)->flags) ==
+	return (le32_to_cpu(PKERNFS_PI(inode)->flags) &
+		~PKERNFS_INODE_FLAG_DMA) ==
 		PKERNFS_INODE_FLAG_IOMMU_DOMAIN_PGTABLES;
 }
 EXPORT_SYMBOL_GPL(pkernfs_is_iommu_domain_pgtables);
@@ -235,10 +332,14 @@ int pkernfs_iommu_domain_region(struct file *file,
 		return -EOPNOTSUPP;
 	inode = file_inode(file);
 	err = pkernfs_region_claim(store, inode->i_ino, region);
-	if (!err)
-		pr_info("iommu/%pD: page tables at %pa\n", file,
-			&(phys_addr_t){ region->paddr + PAGE_SIZE });
-	return err;
+	if (err)
+		return err;
+	mutex_lock(&store->lock);
+	pkernfs_dma_mark(store, inode->i_ino);
+	mutex_unlock(&store->lock);
+	pr_info("iommu/%pD: page tables at %pa\n", file,
+		&(phys_addr_t){ region->paddr + PAGE_SIZE });
+	return 0;
 }
 EXPORT_SYMBOL_GPL(pkernfs_iommu_domain_region);
 
@@ -254,15 +355,12 @@ void pkernfs_iommu_put_region(struct pkernfs_region *region)
 	spin_lock_irq(&store->iommu_lock);
 	__clear_bit(blk, store->iommu_blocks);
 	spin_unlock_irq(&store->iommu_lock);
+	mutex_lock(&store->lock);
 	clear_bit(region->ino - 1, store->iommu_busy);
+	pkernfs_dma_unmark(store, region->ino);
+	mutex_unlock(&store->lock);
 }
 EXPORT_SYMBOL_GPL(pkernfs_iommu_put_region);
-
-/* Whether a device may still DMA through tables that no domain owns. */
-static bool pkernfs_iommu_kept(struct pkernfs_store *store)
-{
-	return atomic_read(&store->kept_contexts) > 0;
-}
 
 /**
  * pkernfs_iommu_busy() - is an IOMMU page-table inode in use?
@@ -270,12 +368,12 @@ static bool pkernfs_iommu_kept(struct pkernfs_store *store)
  * @ino: the inode
  *
  * Return: true while an IOMMU uses the inode's region, or while devices run
- * on IOMMU tables kept by a live update, which may be any domain's.
+ * on IOMMU tables kept by a live update and the inode holds some of them.
  */
 bool pkernfs_iommu_busy(struct pkernfs_store *store, u64 ino)
 {
 	return test_bit(ino - 1, store->iommu_busy) ||
-	       pkernfs_iommu_kept(store);
+	       (pkernfs_iommu_kept(store) && pkernfs_dma_marked(store, ino));
 }
 
 /**
@@ -411,7 +509,7 @@ bool pkernfs_is_domain_root(phys_addr_t paddr)
 	for (ino = 1; ino <= PKERNFS_INODE_COUNT; ino++) {
 		struct pkernfs_inode *pi = &store->inodes[ino - 1];
 
-		if (le32_to_cpu(pi->flags) ==
+		if ((le32_to_cpu(pi->flags) & ~PKERNFS_INODE_FLAG_DMA) ==
 		    PKERNFS_INODE_FLAG_IOMMU_DOMAIN_PGTABLES &&
 		    le32_to_cpu(pi->mappings_block) == blk)
 			return true;
@@ -477,15 +575,16 @@ EXPORT_SYMBOL_GPL(pkernfs_is_file_data);
  * @contexts: how many context entries the IOMMU driver kept
  *
  * Until the driver has replaced each of them (pkernfs_iommu_release_kept()),
- * a device may DMA through tables no domain owns, into any file: no file
- * memory is freed and no page-table file removed until then.
+ * a device may DMA through tables no domain owns: the files the previous
+ * kernel marked as used by a domain (page tables, and memory its mappings
+ * point into) keep their memory and cannot be removed until then.
  */
 void pkernfs_iommu_hold_kept(unsigned int contexts)
 {
 	if (!contexts)
 		return;
 	atomic_add(contexts, &pkernfs_store.kept_contexts);
-	pr_info("%u device(s) run on IOMMU tables kept by the live update: no file gives up memory until each is attached again\n",
+	pr_info("%u device(s) run on IOMMU tables kept by the live update: the files their domains use keep their memory until each is attached again\n",
 		contexts);
 }
 EXPORT_SYMBOL_GPL(pkernfs_iommu_hold_kept);
@@ -498,8 +597,10 @@ EXPORT_SYMBOL_GPL(pkernfs_iommu_hold_kept);
  */
 void pkernfs_iommu_release_kept(void)
 {
-	if (!atomic_dec_if_positive(&pkernfs_store.kept_contexts))
-		pr_info("every device on kept IOMMU tables is attached again\n");
+	if (atomic_dec_if_positive(&pkernfs_store.kept_contexts))
+		return;
+	pr_info("every device on kept IOMMU tables is attached again\n");
+	schedule_work(&pkernfs_dma_settle_worker);
 }
 EXPORT_SYMBOL_GPL(pkernfs_iommu_release_kept);
 
@@ -531,15 +632,20 @@ EXPORT_SYMBOL_GPL(pkernfs_is_file);
 int pkernfs_file_dma_pin(struct file *file)
 {
 	struct inode *inode = file_inode(file);
+	struct pkernfs_store *store = PKERNFS_STORE(inode->i_sb);
 	int err = 0;
 
 	if (!pkernfs_is_file(file))
 		return -EINVAL;
 	filemap_invalidate_lock_shared(inode->i_mapping);
-	if (inode->i_nlink)
-		atomic_inc(&PKERNFS_STORE(inode->i_sb)->dma_pins[inode->i_ino - 1]);
-	else
+	if (inode->i_nlink) {
+		mutex_lock(&store->lock);
+		if (atomic_inc_return(&store->dma_pins[inode->i_ino - 1]) == 1)
+			pkernfs_dma_mark(store, inode->i_ino);
+		mutex_unlock(&store->lock);
+	} else {
 		err = -ENOENT;
+	}
 	filemap_invalidate_unlock_shared(inode->i_mapping);
 	return err;
 }
@@ -552,8 +658,12 @@ EXPORT_SYMBOL_GPL(pkernfs_file_dma_pin);
 void pkernfs_file_dma_unpin(struct file *file)
 {
 	struct inode *inode = file_inode(file);
+	struct pkernfs_store *store = PKERNFS_STORE(inode->i_sb);
 
-	atomic_dec(&PKERNFS_STORE(inode->i_sb)->dma_pins[inode->i_ino - 1]);
+	mutex_lock(&store->lock);
+	if (atomic_dec_and_test(&store->dma_pins[inode->i_ino - 1]))
+		pkernfs_dma_unmark(store, inode->i_ino);
+	mutex_unlock(&store->lock);
 }
 EXPORT_SYMBOL_GPL(pkernfs_file_dma_unpin);
 
@@ -562,14 +672,15 @@ EXPORT_SYMBOL_GPL(pkernfs_file_dma_unpin);
  * @inode: a regular file
  *
  * Return: true while VFIO maps some of the file for DMA, or while devices
- * run on IOMMU tables kept by a live update, which may map any file.
+ * run on IOMMU tables kept by a live update that may map it.
  */
 bool pkernfs_dma_pinned(struct inode *inode)
 {
 	struct pkernfs_store *store = PKERNFS_STORE(inode->i_sb);
 
 	return atomic_read(&store->dma_pins[inode->i_ino - 1]) ||
-	       pkernfs_iommu_kept(store);
+	       (pkernfs_iommu_kept(store) &&
+		pkernfs_dma_marked(store, inode->i_ino));
 }
 
 static int pkernfs_pgtables_setattr(struct mnt_idmap *idmap,

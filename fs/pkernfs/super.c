@@ -271,6 +271,7 @@ static int pkernfs_fill_super(struct super_block *sb, struct fs_context *fc)
 		return err;
 	}
 	pkernfs_count_mount(store);
+	pkernfs_dma_settle(store);
 
 	sb->s_fs_info = store;
 	sb->s_magic = PKERNFS_SUPER_MAGIC;

@@ -1402,12 +1402,13 @@ static void check_kept_context(const struct state *st, const char *bdf)
  * Before the VMM re-attaches, the device runs on tables that no domain owns
  * yet, into guest RAM that no mapping pins: pkernfs must let neither file
  * go, or their blocks would become some other file's while the device
- * writes them.
+ * writes them.  The previous kernel marked both on media; other files are
+ * free to change.
  */
 static void check_kept_files_held(struct vmm *v)
 {
 	char path[PATH_MAX];
-	int ret;
+	int fd, ret;
 
 	if (!pathat(path, sizeof(path), DOM_FILE)) {
 		ret = unlink(path) ? -errno : 0;
@@ -1425,6 +1426,20 @@ static void check_kept_files_held(struct vmm *v)
 	ksft_test_result(ret == -EBUSY,
 			 "truncate guest RAM before the VMM re-attaches: EBUSY (%s)\n",
 			 ret ? strerror(-ret) : "truncated");
+
+	/* Only the files the kept domain uses are held (their DMA marks). */
+	ret = pathat(path, sizeof(path), "unrelated");
+	fd = ret ? -1 : open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd >= 0) {
+		ret = ftruncate(fd, 2 << 20) || ftruncate(fd, 4096) ||
+		      unlink(path) ? -errno : 0;
+		close(fd);
+	} else if (!ret) {
+		ret = -errno;
+	}
+	ksft_test_result(!ret,
+			 "a file no domain uses: created, truncated, unlinked before the VMM re-attaches (%s)\n",
+			 strerror(-ret));
 }
 
 /*
