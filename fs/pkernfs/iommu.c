@@ -486,6 +486,21 @@ bool pkernfs_owns_phys_range(phys_addr_t paddr, size_t size)
 }
 EXPORT_SYMBOL_GPL(pkernfs_owns_phys_range);
 
+/* The IOMMU page-table inode (root-pgtables or a domain's) of @blk, or 0. */
+static u64 pkernfs_pgtables_ino(struct pkernfs_store *store, u32 blk)
+{
+	u64 ino;
+
+	for (ino = 1; ino <= PKERNFS_INODE_COUNT; ino++) {
+		struct pkernfs_inode *pi = &store->inodes[ino - 1];
+
+		if (pkernfs_is_pgtables(pi) &&
+		    le32_to_cpu(pi->mappings_block) == blk)
+			return ino;
+	}
+	return 0;
+}
+
 /**
  * pkernfs_is_domain_root() - is @paddr the root of a domain's page tables?
  * @paddr: a physical address read from a kept IOMMU table
@@ -497,7 +512,6 @@ bool pkernfs_is_domain_root(phys_addr_t paddr)
 {
 	struct pkernfs_store *store = &pkernfs_store;
 	u64 offset, ino;
-	u32 blk;
 
 	if (!pkernfs_iommu_usable(store) || !pkernfs_owns_phys(paddr))
 		return false;
@@ -505,33 +519,13 @@ bool pkernfs_is_domain_root(phys_addr_t paddr)
 	if ((offset & (PKERNFS_BLOCK_SIZE - 1)) !=
 	    PKERNFS_REGION_ROOT * PAGE_SIZE)
 		return false;
-	blk = offset >> PKERNFS_BLOCK_SHIFT;
-	for (ino = 1; ino <= PKERNFS_INODE_COUNT; ino++) {
-		struct pkernfs_inode *pi = &store->inodes[ino - 1];
-
-		if ((le32_to_cpu(pi->flags) & ~PKERNFS_INODE_FLAG_DMA) ==
-		    PKERNFS_INODE_FLAG_IOMMU_DOMAIN_PGTABLES &&
-		    le32_to_cpu(pi->mappings_block) == blk)
-			return true;
-	}
-	return false;
+	ino = pkernfs_pgtables_ino(store, offset >> PKERNFS_BLOCK_SHIFT);
+	/* Not an orphan: its domain is gone. */
+	return ino && (le32_to_cpu(store->inodes[ino - 1].flags) &
+		       ~PKERNFS_INODE_FLAG_DMA) ==
+		      PKERNFS_INODE_FLAG_IOMMU_DOMAIN_PGTABLES;
 }
 EXPORT_SYMBOL_GPL(pkernfs_is_domain_root);
-
-/* Whether block @blk holds IOMMU page tables (root-pgtables or a domain). */
-static bool pkernfs_block_is_pgtables(struct pkernfs_store *store, u32 blk)
-{
-	u64 ino;
-
-	for (ino = 1; ino <= PKERNFS_INODE_COUNT; ino++) {
-		struct pkernfs_inode *pi = &store->inodes[ino - 1];
-
-		if (pkernfs_is_pgtables(pi) &&
-		    le32_to_cpu(pi->mappings_block) == blk)
-			return true;
-	}
-	return false;
-}
 
 /**
  * pkernfs_is_file_data() - may a kept IOMMU mapping point at this range?
@@ -562,7 +556,7 @@ bool pkernfs_is_file_data(phys_addr_t paddr, size_t size)
 			continue;
 		if (!pkernfs_block_valid(store, blk) ||
 		    !test_bit_le(blk, store->bitmap) ||
-		    pkernfs_block_is_pgtables(store, blk))
+		    pkernfs_pgtables_ino(store, blk))
 			return false;
 		last_good = blk;
 	}
