@@ -99,6 +99,8 @@ static uint64_t dirs[MAX_INOS], files[MAX_INOS], frees[MAX_INOS];
 static unsigned int nr_dirs, nr_files, nr_frees;
 static uint64_t big_ino;	/* the file with a mapping table */
 static uint32_t big_table;
+/* The kernel's iommu/ files, and the domain page-table file we add. */
+static uint64_t iommu_dir, root_pgtables, dom_file;
 
 /* The generator of one case. */
 static uint64_t rng;
@@ -872,11 +874,11 @@ static enum expect d_mode(char *d, size_t len)
 		v = PICK(((uint32_t[]){ 0, PKERNFS_INODE_FLAG_FILE | PKERNFS_INODE_FLAG_DIR,
 					PKERNFS_INODE_FLAG_IOMMU_ROOT_PGTABLES,
 					PKERNFS_INODE_FLAG_IOMMU_DOMAIN_PGTABLES,
-					1U << 9, 1U << 31,
+					1U << 10, 1U << 31,
 					PKERNFS_INODE_FLAG_ORPHAN }));
 		if (v == PKERNFS_INODE_FLAG_ORPHAN)
 			v |= is_dir ? PKERNFS_INODE_FLAG_DIR : PKERNFS_INODE_FLAG_FILE;
-		else if (v >= 1U << 9)
+		else if (v >= 1U << 10)
 			v |= le32toh(pi->flags);
 		pi->flags = htole32(v);
 		snprintf(d, len, "inode %" PRIu64 " flags %#x", n, v);
@@ -953,6 +955,67 @@ static enum expect d_bitmap(char *d, size_t len)
 	}
 }
 
+/*
+ * The IOMMU files: the region of a domain page-table file must be its own
+ * block, and DMA marks may sit on a file or a domain page-table file only,
+ * in a region that announces them.
+ */
+static enum expect d_iommu(char *d, size_t len)
+{
+	struct pkernfs_inode *dom = ino(dom_file);
+	bool marks = le32toh(sb()->feature_incompat) &
+		     PKERNFS_FEATURE_INCOMPAT_DMA_MARKS;
+	uint32_t blk;
+	uint64_t n;
+
+	switch (below(5)) {
+	case 0:
+		blk = PICK(((uint32_t[]){ 0, nr_blocks, big_table,
+			le32toh(ino(root_pgtables)->mappings_block),
+			le32toh(block_list(pristine, file_with_blocks())[0]),
+			free_block() }));
+		dom->mappings_block = htole32(blk);
+		snprintf(d, len, "domain file %" PRIu64 ": region block %u",
+			 dom_file, blk);
+		return MUST_REFUSE;
+	case 1:
+		if (below(2)) {
+			dom->size = htole64(PICK(((uint64_t[]){ 0, 4096,
+				2 * PKERNFS_BLOCK_SIZE })));
+			snprintf(d, len, "domain file %" PRIu64 ": size %" PRIu64,
+				 dom_file, (uint64_t)le64toh(dom->size));
+		} else {
+			dom->num_mappings = htole32(1);
+			dom->blocks[0] = htole32(free_block());
+			snprintf(d, len, "domain file %" PRIu64 ": a data block",
+				 dom_file);
+		}
+		return MUST_REFUSE;
+	case 2:
+		n = below(2) ? dom_file : files[below(nr_files)];
+		ino(n)->flags |= htole32(PKERNFS_INODE_FLAG_DMA);
+		snprintf(d, len, "inode %" PRIu64 ": DMA mark%s", n,
+			 marks ? "" : ", feature off");
+		return marks ? MUST_ACCEPT : MUST_REFUSE;
+	case 3:
+		n = PICK(((uint64_t[]){ iommu_dir, root_pgtables,
+					dirs[below(nr_dirs)] }));
+		ino(n)->flags |= htole32(PKERNFS_INODE_FLAG_DMA);
+		snprintf(d, len, "inode %" PRIu64 ": DMA mark on a type no domain uses",
+			 n);
+		return MUST_REFUSE;
+	default:
+		/* A second root-pgtables, or one under another name. */
+		n = below(2) ? dom_file : root_pgtables;
+		ino(n)->flags = htole32(PKERNFS_INODE_FLAG_IOMMU_ROOT_PGTABLES);
+		if (n == root_pgtables)
+			memcpy(ino(n)->name, "root-pgtableZ", 13);
+		snprintf(d, len, "inode %" PRIu64 ": root-pgtables type or name",
+			 n);
+		return MUST_REFUSE;
+	}
+}
+
 static enum expect d_reserved(char *d, size_t len)
 {
 	uint64_t n = any_used();
@@ -997,6 +1060,7 @@ static struct kind kinds[] = {
 	{ "odd owners and times", d_attrs },
 	{ "bitmap damage", d_bitmap },
 	{ "reserved bytes", d_reserved },
+	{ "IOMMU files and DMA marks", d_iommu },
 };
 
 #define NR_KINDS	ARRAY_SIZE(kinds)
@@ -1138,6 +1202,8 @@ static int build_tree(void)
 		{ "b", -1 }, { "big", BIG_FILE_SIZE }, { "e", 0 },
 		{ "c1", 1 }, { "c2", 100 }, { "c3", 0 }, { "c4", 4096 },
 		{ "a/sub/deeper", -1 }, { "a/sub/deeper/x", 10 },
+		/* A domain page-table file: the kernel gives it a region. */
+		{ "iommu/dom-c", 0 },
 	};
 	char path[512];
 	unsigned int i;
@@ -1155,6 +1221,23 @@ static int build_tree(void)
 		}
 	}
 	return 0;
+}
+
+static void scan_iommu_dir(uint64_t dir)
+{
+	uint64_t n;
+	uint32_t type;
+
+	for (n = le64toh(inode_in(pristine, dir)->child_ino);
+	     n && n <= PKERNFS_INODE_COUNT;
+	     n = le64toh(inode_in(pristine, n)->sibling_ino)) {
+		type = le32toh(inode_in(pristine, n)->flags) &
+		       PKERNFS_INODE_TYPE_MASK;
+		if (type == PKERNFS_INODE_FLAG_IOMMU_ROOT_PGTABLES)
+			root_pgtables = n;
+		else if (type == PKERNFS_INODE_FLAG_IOMMU_DOMAIN_PGTABLES)
+			dom_file = n;
+	}
 }
 
 /* Learn the pristine tree from the saved image. */
@@ -1179,11 +1262,14 @@ static int scan_pristine(void)
 				return -1;
 			/*
 			 * The iommu directory belongs to the kernel and the
-			 * hardware walks what it holds: leave it to the
-			 * random flips, the targeted kinds work on our tree.
+			 * hardware walks what it holds: only d_iommu and the
+			 * random flips damage it.
 			 */
-			if (le32toh(pi->flags) & PKERNFS_INODE_FLAG_IOMMU_DIR)
+			if (le32toh(pi->flags) & PKERNFS_INODE_FLAG_IOMMU_DIR) {
+				iommu_dir = n;
+				scan_iommu_dir(n);
 				continue;
+			}
 			if (le32toh(pi->flags) & PKERNFS_INODE_FLAG_DIR) {
 				queue[tail++] = n;
 				continue;
@@ -1198,8 +1284,8 @@ static int scan_pristine(void)
 	for (n = le64toh(s->next_free_ino); n && nr_frees < MAX_INOS;
 	     n = le64toh(inode_in(pristine, n)->sibling_ino))
 		frees[nr_frees++] = n;
-	return big_ino && nr_dirs >= 3 && nr_files >= 4 && nr_frees >= 8 ?
-	       0 : -1;
+	return big_ino && nr_dirs >= 3 && nr_files >= 4 && nr_frees >= 8 &&
+	       root_pgtables && dom_file ? 0 : -1;
 }
 
 /* ------------------------------------------------------------------ */
