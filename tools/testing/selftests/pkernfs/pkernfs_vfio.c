@@ -12,7 +12,8 @@
  *
  *   pkernfs_vfio stage1 BDF [BDF2]
  *	Create guest-ram and iommu/dom-0, set up the persistent container,
- *	map guest RAM at IOVA_BASE (0, as VMMs do), DMA a pattern
+ *	map guest RAM at IOVA_BASE (0, as VMMs do), and half of it at two
+ *	more IOVAs that stage 2 does not re-declare, DMA a pattern
  *	RAM->edu->RAM and check it, write a value into edu's liveness
  *	register, load pattern B into the edu buffer and arm one last
  *	edu->RAM DMA. A child keeps every fd open
@@ -29,7 +30,8 @@
  *	iommu/dom-0 and MAP_DMA with VFIO_DMA_MAP_FLAG_LIVE_UPDATE while edu
  *	keeps reading guest RAM (no DMAR fault, the entry taken over as it
  *	was), check that the in-flight DMA landed, that bus mastering
- *	survived, with no reset, and DMA a new pattern both ways. Negative
+ *	survived, with no reset, and DMA a new pattern both ways; unmap one
+ *	of the mappings not re-declared and map over the other. Negative
  *	checks:
  *	LIVE_UPDATE maps that do not match the persisted tables are refused
  *	and leave every kept mapping in place, guest RAM and iommu/dom-0
@@ -138,6 +140,16 @@ struct vfio_set_persistent_pgtables {
 #define OFF_C			0x002000ULL	/* stage 2 pattern, RAM -> edu */
 #define OFF_C_BACK		0x302000ULL	/* stage 2 pattern, edu -> RAM */
 #define OFF_CANARY		0x3ff000ULL	/* what edu #2 must not reach */
+/*
+ * Stage 1 also maps the second half of guest RAM, one 2 MiB IOMMU page, at
+ * two more IOVAs that stage 2 does not re-declare: it maps over one and
+ * unmaps the other.  OFF_K is a pattern's place in either half.
+ */
+#define IOVA_KEPT_OVER		0x4000000ULL
+#define IOVA_KEPT_UNMAP		0x4200000ULL
+#define KEPT_LEN		(RAM_SIZE / 2)
+#define OFF_K			0x004000ULL
+#define OFF_K_BACK		0x005000ULL
 #define CANARY_LEN		256
 #define LIVENESS_VALUE		0x5a5a1234U
 
@@ -188,7 +200,10 @@ static bool no_persist;
 static FILE *demo_out;
 
 /* seed + N: the pattern of each check. */
-enum { SEED_A, SEED_B, SEED_C, SEED_CANARY, SEED_POISON, SEED_EDU2 };
+enum {
+	SEED_A, SEED_B, SEED_C, SEED_CANARY, SEED_POISON, SEED_EDU2,
+	SEED_K_OLD, SEED_K_NEW,
+};
 
 static void sleep_ms(unsigned int ms)
 {
@@ -1470,6 +1485,22 @@ static void check_live_update_refusals(struct vmm *v)
 	munmap(wrong, RAM_SIZE);
 }
 
+/* Stage 1: the mappings stage 2 will not re-declare. */
+static void map_kept_extra(struct vmm *v)
+{
+	uint64_t iova[] = { IOVA_KEPT_OVER, IOVA_KEPT_UNMAP };
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < ARRAY_SIZE(iova); i++) {
+		ret = dma_map(v->container, v->ram + KEPT_LEN, iova[i],
+			      KEPT_LEN, 0);
+		ksft_test_result(!ret,
+				 "MAP_DMA the second half of guest RAM at IOVA %#" PRIx64 " too, not to be re-declared (%s)\n",
+				 iova[i], strerror(-ret));
+	}
+}
+
 static void stage1(const char *bdf, const char *bdf2)
 {
 	bool defer = getenv("PKERNFS_VFIO_DEFER") &&
@@ -1543,6 +1574,7 @@ static void stage1(const char *bdf, const char *bdf2)
 
 	if (!no_persist) {
 		check_map_refusals(&v);
+		map_kept_extra(&v);
 		kmsg_pgd(st.pgd, sizeof(st.pgd));
 		ksft_test_result(st.pgd[0], "kernel log: %s%s\n", PGD_PREFIX,
 				 st.pgd[0] ? st.pgd : "(no such line)");
@@ -1616,6 +1648,108 @@ static void stage1(const char *bdf, const char *bdf2)
 	     defer ? "right before it" : "now");
 	demo_failures();
 	hold(&v, bdf2 ? &v2 : NULL, defer);
+}
+
+/*
+ * Copy @len bytes at @iova to guest RAM at OFF_K_BACK through the edu
+ * buffer, after poisoning OFF_K_BACK; whether they are pattern @seed.
+ */
+static bool edu_reads_pattern(struct vmm *v, uint64_t iova, uint64_t seed)
+{
+	pk_fill(v->ram + OFF_K_BACK, DMA_LEN, seed + 1, 0);
+	__sync_synchronize();
+	if (!edu_dma_in(&v->edu, iova, DMA_LEN) ||
+	    !edu_dma_out(&v->edu, IOVA_BASE + OFF_K_BACK, DMA_LEN))
+		return false;
+	__sync_synchronize();
+	return pk_check(v->ram + OFF_K_BACK, DMA_LEN, seed, 0) < 0;
+}
+
+/* Whether the kernel logged a DMAR read fault of @bdf at @iova. */
+static bool dmar_read_fault(const char *bdf, uint64_t iova)
+{
+	char needle[96], *line;
+
+	sleep_ms(300);		/* the fault is reported by an interrupt */
+	snprintf(needle, sizeof(needle),
+		 "[DMA Read NO_PASID] Request device [%s] fault addr %#" PRIx64 " ",
+		 strncmp(bdf, "0000:", 5) ? bdf : bdf + 5, iova);
+	line = kmsg_find(needle);
+	free(line);
+	return line;
+}
+
+/*
+ * Stage 2: the two mappings of stage 1 that were not re-declared are still
+ * live, and MAP_DMA and UNMAP_DMA deal with them although VFIO has no
+ * record of them: an UNMAP_DMA removes one, a MAP_DMA maps over the other,
+ * and neither ever splits the 2 MiB IOMMU page they are made of.  The
+ * first 4 KiB under such a page is what a page-table walk that took the
+ * page for a table would write into.
+ */
+static void check_kept_not_redeclared(struct vmm *v, const char *bdf,
+				      uint64_t seed)
+{
+	uint8_t *kept = v->ram + KEPT_LEN;
+	int64_t unmapped;
+	bool reads;
+	ssize_t bad;
+	int ret;
+
+	pk_fill(kept + OFF_K, DMA_LEN, seed + SEED_K_OLD, 0);
+	pk_fill(v->ram + OFF_K, DMA_LEN, seed + SEED_K_NEW, 0);
+	ksft_test_result(edu_reads_pattern(v, IOVA_KEPT_UNMAP + OFF_K,
+					   seed + SEED_K_OLD),
+			 "edu: IOVA %#llx, mapped in stage 1 and not re-declared, still reads guest RAM\n",
+			 IOVA_KEPT_UNMAP);
+
+	/* 4 KiB inside the 2 MiB page: unmapping it would split the page. */
+	pk_fill(kept, 4096, seed + SEED_K_OLD, 0);
+	unmapped = dma_unmap(v->container, IOVA_KEPT_UNMAP + 4096, 4096);
+	ksft_test_result(unmapped == -EBUSY,
+			 "UNMAP_DMA of 4 KiB inside a kept 2 MiB IOMMU page nobody re-declared: EBUSY (%s)\n",
+			 unmapped < 0 ? strerror(-unmapped) : "unmapped");
+	bad = pk_check(kept, 4096, seed + SEED_K_OLD, 0);
+	reads = edu_reads_pattern(v, IOVA_KEPT_UNMAP + OFF_K,
+				  seed + SEED_K_OLD);
+	ksft_test_result(bad < 0 && reads,
+			 "the kept 2 MiB page is whole: guest RAM under it intact (%s), edu still reads it\n",
+			 bad < 0 ? "yes" : "no");
+
+	unmapped = dma_unmap(v->container, IOVA_KEPT_UNMAP, KEPT_LEN);
+	ksft_test_result(!unmapped,
+			 "UNMAP_DMA of the kept mapping at IOVA %#llx: done, 0 tracked bytes (%" PRId64 ")\n",
+			 IOVA_KEPT_UNMAP, unmapped);
+	edu_reads_pattern(v, IOVA_KEPT_UNMAP + OFF_K, seed + SEED_K_OLD);
+	ksft_test_result(dmar_read_fault(bdf, IOVA_KEPT_UNMAP + OFF_K),
+			 "edu: a DMA read of IOVA %#llx now faults\n",
+			 IOVA_KEPT_UNMAP + OFF_K);
+
+	/* A 4 KiB page would go into the 2 MiB page, taken for a table. */
+	pk_fill(kept, 4096, seed + SEED_K_OLD, 0);
+	ret = dma_map(v->container, v->ram + OFF_K, IOVA_KEPT_OVER + OFF_K,
+		      4096, 0);
+	ksft_test_result(ret == -EBUSY,
+			 "MAP_DMA of 4 KiB inside a kept 2 MiB IOMMU page nobody re-declared: EBUSY (%s)\n",
+			 strerror(-ret));
+	if (!ret)
+		dma_unmap(v->container, IOVA_KEPT_OVER + OFF_K, 4096);
+	bad = pk_check(kept, 4096, seed + SEED_K_OLD, 0);
+	ksft_test_result(bad < 0, "guest RAM under the kept 2 MiB page intact\n");
+
+	ret = dma_map(v->container, v->ram, IOVA_KEPT_OVER, KEPT_LEN, 0);
+	ksft_test_result(!ret,
+			 "MAP_DMA the first half of guest RAM over the kept mapping at IOVA %#llx (%s)\n",
+			 IOVA_KEPT_OVER, strerror(-ret));
+	ksft_test_result(!ret && edu_reads_pattern(v, IOVA_KEPT_OVER + OFF_K,
+						   seed + SEED_K_NEW),
+			 "edu: IOVA %#llx reads the new mapping's memory\n",
+			 IOVA_KEPT_OVER + OFF_K);
+	if (!ret) {
+		unmapped = dma_unmap(v->container, IOVA_KEPT_OVER, KEPT_LEN);
+		ksft_test_result(unmapped == (int64_t)KEPT_LEN,
+				 "UNMAP_DMA of it (%" PRId64 ")\n", unmapped);
+	}
 }
 
 static void stage2(const char *bdf, const char *bdf2)
@@ -1772,6 +1906,7 @@ static void stage2(const char *bdf, const char *bdf2)
 		edu2_old_entry_gone(bdf2, &st);
 	}
 
+	check_kept_not_redeclared(&v, bdf, st.seed);
 	check_root_pgtables();
 	if (!pathat(path, sizeof(path), DOM_FILE)) {
 		ret = unlink(path) ? -errno : 0;
