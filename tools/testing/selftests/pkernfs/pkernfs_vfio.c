@@ -14,7 +14,7 @@
  *	Create guest-ram and iommu/dom-0, set up the persistent container,
  *	map guest RAM at IOVA_BASE (0, as VMMs do), and half of it at two
  *	more IOVAs that stage 2 does not re-declare, DMA a pattern
- *	RAM->edu->RAM and check it, write a value into edu's liveness
+ *	RAM->edu->RAM and check it, have a DMA end in an MSI, write a value into edu's liveness
  *	register, load pattern B into the edu buffer and arm one last
  *	edu->RAM DMA. A child keeps every fd open
  *	so that the domain is still live at the kexec; it starts the armed
@@ -30,7 +30,8 @@
  *	iommu/dom-0 and MAP_DMA with VFIO_DMA_MAP_FLAG_LIVE_UPDATE while edu
  *	keeps reading guest RAM (no DMAR fault, the entry taken over as it
  *	was), check that the in-flight DMA landed, that bus mastering
- *	survived, with no reset, and DMA a new pattern both ways; unmap one
+ *	survived, with no reset, and DMA a new pattern both ways, the
+ *	last one ending in an MSI to the new VMM's eventfd; unmap one
  *	of the mappings not re-declared and map over the other. Negative
  *	checks:
  *	LIVE_UPDATE maps that do not match the persisted tables are refused
@@ -70,8 +71,10 @@
 #define _GNU_SOURCE
 #include <inttypes.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
@@ -108,12 +111,16 @@ struct vfio_set_persistent_pgtables {
 #define EDU_REG_IDENT		0x00
 #define EDU_IDENT		0x010000ed
 #define EDU_REG_LIVENESS	0x04
+#define EDU_REG_IRQ_STATUS	0x24
+#define EDU_REG_IRQ_ACK		0x64
+#define EDU_IRQ_DMA		0x100	/* status bit: a DMA ended */
 #define EDU_REG_DMA_SRC		0x80
 #define EDU_REG_DMA_DST		0x88
 #define EDU_REG_DMA_CNT		0x90
 #define EDU_REG_DMA_CMD		0x98
 #define EDU_DMA_RUN		0x1
 #define EDU_DMA_TO_RAM		0x2
+#define EDU_DMA_IRQ		0x4	/* interrupt when the DMA ends */
 #define EDU_BUF			0x40000	/* device address of its buffer */
 #define EDU_BUF_SIZE		4096
 /*
@@ -711,6 +718,60 @@ static void edu_dma_start(struct edu *e, uint64_t src, uint64_t dst,
 	edu_wr(e, EDU_REG_DMA_DST, dst);
 	edu_wr(e, EDU_REG_DMA_CNT, len);
 	edu_wr(e, EDU_REG_DMA_CMD, EDU_DMA_RUN | (to_ram ? EDU_DMA_TO_RAM : 0));
+}
+
+/* Route @e's MSI to eventfd @efd, or nowhere if @efd < 0. */
+static int edu_msi_to(struct edu *e, int efd)
+{
+	char buf[sizeof(struct vfio_irq_set) + sizeof(int32_t)];
+	struct vfio_irq_set *set = (struct vfio_irq_set *)buf;
+
+	memset(buf, 0, sizeof(buf));
+	set->argsz = sizeof(buf);
+	set->flags = VFIO_IRQ_SET_ACTION_TRIGGER |
+		     (efd < 0 ? VFIO_IRQ_SET_DATA_NONE :
+				VFIO_IRQ_SET_DATA_EVENTFD);
+	set->index = VFIO_PCI_MSI_IRQ_INDEX;
+	set->count = efd < 0 ? 0 : 1;
+	memcpy(set->data, &efd, sizeof(efd));
+	return ioctl(e->dev_fd, VFIO_DEVICE_SET_IRQS, set) ? -errno : 0;
+}
+
+/*
+ * Interrupts are not kept through a live update: the new kernel sets up
+ * interrupt remapping afresh, and the new VMM gives vfio-pci an eventfd for
+ * edu's MSI again, as at any open.  Check that a DMA from @iova that the VMM
+ * starts then ends in an interrupt on that eventfd.
+ */
+static void check_msi(struct edu *e, uint64_t iova)
+{
+	struct pollfd pfd = { .events = POLLIN };
+	uint64_t count = 0;
+	int ret;
+
+	pfd.fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	ret = pfd.fd < 0 ? -errno : edu_msi_to(e, pfd.fd);
+	ksft_test_result(!ret, "edu: MSI to an eventfd (VFIO_DEVICE_SET_IRQS: %s)\n",
+			 strerror(-ret));
+	if (ret) {
+		if (pfd.fd >= 0)
+			close(pfd.fd);
+		return;
+	}
+
+	edu_wr(e, EDU_REG_DMA_SRC, iova);
+	edu_wr(e, EDU_REG_DMA_DST, EDU_BUF);
+	edu_wr(e, EDU_REG_DMA_CNT, DMA_LEN);
+	edu_wr(e, EDU_REG_DMA_CMD, EDU_DMA_RUN | EDU_DMA_IRQ);
+	if (poll(&pfd, 1, EDU_DMA_TIMEOUT_MS) == 1 &&
+	    read(pfd.fd, &count, sizeof(count)) != sizeof(count))
+		count = 0;
+	ksft_test_result(count == 1,
+			 "edu: a DMA started with its interrupt flag ends in one MSI on the eventfd (%" PRIu64 ", status %#x)\n",
+			 count, edu_rd(e, EDU_REG_IRQ_STATUS));
+	edu_wr(e, EDU_REG_IRQ_ACK, EDU_IRQ_DMA);
+	edu_msi_to(e, -1);
+	close(pfd.fd);
 }
 
 /* RAM at @iova -> edu buffer, and wait. */
@@ -1601,6 +1662,8 @@ static void stage1(const char *bdf, const char *bdf2)
 	     ok ? "DMA'd" : "FAIL: could not DMA", DMA_LEN / 1024,
 	     IOVA_BASE + OFF_A_BACK);
 
+	check_msi(&v.edu, IOVA_BASE + OFF_A);
+
 	edu_wr(&v.edu, EDU_REG_LIVENESS, LIVENESS_VALUE);
 	ksft_test_result(edu_rd(&v.edu, EDU_REG_LIVENESS) == ~LIVENESS_VALUE,
 			 "edu: liveness register holds ~%#x\n", LIVENESS_VALUE);
@@ -1886,6 +1949,7 @@ static void stage2(const char *bdf, const char *bdf2)
 	ksft_test_result(new_dma,
 			 "edu: DMA a new pattern RAM %#llx -> edu -> RAM %#llx through the same IOVAs\n",
 			 OFF_C, OFF_C_BACK);
+	check_msi(&v.edu, IOVA_BASE + OFF_C);
 
 	demo("after kexec: new VMM re-attached %s, MAP_DMA with VFIO_DMA_MAP_FLAG_LIVE_UPDATE\n",
 	     DOM_FILE);
