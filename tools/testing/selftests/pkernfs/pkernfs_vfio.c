@@ -32,8 +32,8 @@
  *	was), check that the in-flight DMA landed, that bus mastering
  *	survived, with no reset, and DMA a new pattern both ways, the
  *	last one ending in an MSI to the new VMM's eventfd; unmap one
- *	of the mappings not re-declared and map over the other. Negative
- *	checks:
+ *	of the mappings not re-declared and map over the other; a later VMM
+ *	gets the device reset. Negative checks:
  *	LIVE_UPDATE maps that do not match the persisted tables are refused
  *	and leave every kept mapping in place, guest RAM and iommu/dom-0
  *	cannot be unlinked or truncated even before the VMM re-attaches,
@@ -137,6 +137,8 @@ struct vfio_set_persistent_pgtables {
 #define DOM_FILE		"iommu/dom-0"
 #define DOM_NAME		"dom-0"
 #define ROOT_PGTABLES		"iommu/root-pgtables"
+#define DOM_FILE2		"iommu/dom-1"	/* a later VMM's, in stage 2 */
+#define NO_RESET_MSG		"kept running through the live update, not reset"
 #define RAM_SIZE		(4ULL << 20)
 #define IOVA_BASE		0ULL		/* where every VMM puts RAM */
 #define IOVA_UNMAPPED		0x800000ULL	/* never mapped */
@@ -1815,6 +1817,41 @@ static void check_kept_not_redeclared(struct vmm *v, const char *bdf,
 	}
 }
 
+/*
+ * Only the first open after the live update finds the device running: a
+ * VMM that opens it later on the same boot, even through a persistent
+ * container of its own, gets it reset as at any open.
+ */
+static void check_later_open_resets(const char *bdf)
+{
+	unsigned int before, after;
+	char path[PATH_MAX];
+	int fd = -1, ret;
+	struct vmm v;
+
+	free(kmsg_find_count(NO_RESET_MSG, &before));
+	vmm_init(&v, bdf);
+	vmm_container(&v);
+	ret = pathat(path, sizeof(path), DOM_FILE2);
+	if (!ret) {
+		fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		ret = fd < 0 ? -errno : set_persistent(v.container, fd);
+	}
+	if (!ret)
+		ret = set_iommu(v.container);
+	if (!ret)
+		ret = edu_open_vfio(&v.edu);
+	free(kmsg_find_count(NO_RESET_MSG, &after));
+	ksft_test_result(!ret && before == 1 && after == before,
+			 "a later VMM on the same boot, with a persistent container of its own, gets edu reset (%s; \"%s\": %u, then %u)\n",
+			 strerror(-ret), NO_RESET_MSG, before, after);
+	vmm_close(&v);
+	if (fd >= 0) {
+		close(fd);
+		unlink(path);
+	}
+}
+
 static void stage2(const char *bdf, const char *bdf2)
 {
 	bool same_pgd, landed, new_dma, kept_master;
@@ -1994,6 +2031,7 @@ static void stage2(const char *bdf, const char *bdf2)
 			 "UNMAP_DMA guest RAM (%" PRId64 ")\n", unmapped);
 	cfg_write16(&v.edu, PCI_COMMAND, cmd & ~PCI_COMMAND_MASTER);
 	vmm_close(&v);
+	check_later_open_resets(bdf);
 
 	/* With the domain gone, its page-table file is an ordinary name. */
 	if (!pathat(path, sizeof(path), DOM_FILE)) {
