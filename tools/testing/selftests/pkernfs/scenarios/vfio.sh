@@ -164,6 +164,11 @@ stage2()
 	dma_marks marked "stage 2, before the VMM re-attaches" guest-ram dom-0
 	pk_run pkernfs_vfio stage2 "$EDU1" ${EDU2:+"$EDU2"}
 	dma_marks unmarked "stage 2, domain gone" guest-ram
+	# Everything the domains did, undone: the region must check clean.
+	pk_check "stage 2: umount" umount "$PK_MNT"
+	pk_check "stage 2: pkernfs-fsck: region is clean, IOMMU files included" \
+		pkernfs-fsck --base "$(pk_region_base)" \
+		--size "$(pk_region_size)" /dev/mem
 	dmesg_check
 	pk_kexec_next iommu=pt
 }
