@@ -42,6 +42,11 @@
  *	without any driver, cannot DMA into guest RAM, nor through the
  *	entry it had in stage 1.
  *
+ *   pkernfs_vfio release BDF
+ *	On the 'liveupdate' boot after stage 1, give the kept device up
+ *	instead: attach it to an ordinary container, which must replace the
+ *	kept context entry, so that DMA through the kept tables faults.
+ *
  *   pkernfs_vfio noroot BDF
  *	On a boot with pkernfs.keep_iommu_root=0, where no IOMMU unit keeps
  *	its tables in pkernfs: a persistent domain is refused at
@@ -2043,6 +2048,54 @@ static void stage2(const char *bdf, const char *bdf2)
 }
 
 /*
+ * On the 'liveupdate' boot, give the kept device up instead of taking its
+ * domain over: attach it to an ordinary container.  Its context entry must
+ * stop walking the kept tables, and DMA through the IOVAs they mapped must
+ * fault.  The scenario then finds the files free again.
+ */
+static void release_kept(const char *bdf)
+{
+	struct vtd_context ctx = { 0 };
+	struct state st;
+	struct vmm v;
+	int ret;
+
+	ret = state_load(&st);
+	if (ret)
+		ksft_exit_fail_msg("%s: %s (did stage 1 run?)\n", state_path(),
+				   strerror(-ret));
+	ret = vtd_context_of(bdf, &ctx);
+	ksft_test_result(!ret && vtd_context_pgd(&ctx) == vtd_context_pgd(&st.ctx),
+			 "edu: the kept context entry walks stage 1's tables (ASR %#" PRIx64 ", was %#" PRIx64 ")\n",
+			 vtd_context_pgd(&ctx), vtd_context_pgd(&st.ctx));
+
+	vmm_init(&v, bdf);
+	vmm_container(&v);
+	ret = set_iommu(v.container);
+	ksft_test_result(!ret, "an ordinary container takes edu over (VFIO_SET_IOMMU: %s)\n",
+			 strerror(-ret));
+	ret = vtd_context_of(bdf, &ctx);
+	ksft_test_result(ret == -ENOENT ||
+			 (!ret && vtd_context_pgd(&ctx) != vtd_context_pgd(&st.ctx)),
+			 "edu: its context entry no longer walks the kept tables (%s, ASR %#" PRIx64 ")\n",
+			 ret ? strerror(-ret) : "present",
+			 ret ? 0 : vtd_context_pgd(&ctx));
+
+	ret = edu_open_vfio(&v.edu);
+	if (!ret)
+		ret = edu_enable(&v.edu);
+	if (!ret) {
+		edu_dma_start(&v.edu, IOVA_BASE + OFF_A, EDU_BUF, DMA_LEN,
+			      false);
+		edu_dma_wait(&v.edu);
+	}
+	ksft_test_result(!ret && dmar_read_fault(bdf, IOVA_BASE + OFF_A),
+			 "edu: a DMA read of IOVA %#llx, which the kept tables mapped, faults\n",
+			 IOVA_BASE + OFF_A);
+	vmm_close(&v);
+}
+
+/*
  * No IOMMU unit keeps its tables in pkernfs (pkernfs.keep_iommu_root=0), as
  * for every unit but the first on a machine with several: the device would
  * keep mastering with translation off through the kexec, so a persistent
@@ -2083,6 +2136,7 @@ static void bad_args(void)
 	fprintf(stderr,
 		"usage: pkernfs_vfio [--demo] stage1|stage2 BDF [BDF2]\n"
 		"       pkernfs_vfio noroot BDF\n"
+		"       pkernfs_vfio release BDF\n"
 		"  BDF:  an edu device (1234:11e8) bound to vfio-pci\n"
 		"  BDF2: a second edu: non-persistent in stage 1, no driver in stage 2\n");
 	ksft_exit_fail_msg("bad arguments\n");
@@ -2126,6 +2180,8 @@ int main(int argc, char **argv)
 		stage2(argv[2], argc > 3 ? argv[3] : NULL);
 	else if (!strcmp(argv[1], "noroot") && argc == 3)
 		noroot(argv[2]);
+	else if (!strcmp(argv[1], "release") && argc == 3 && !no_persist)
+		release_kept(argv[2]);
 	else
 		bad_args();
 

@@ -223,6 +223,32 @@ pk_run()
 	return 0
 }
 
+# pk_dma_marks WANT WHAT NAME...: pkernfs-fsck's view of the region (the marks
+# are on media, where the next kernel finds them): each NAME carries a DMA
+# mark if WANT is "marked", none if it is "unmarked".
+pk_dma_marks()
+{
+	local want=$1 what=$2 dump name found=0 marked=0 expect
+
+	shift 2
+	dump=$(pkernfs-fsck --dump --base "$(pk_region_base)" \
+		--size "$(pk_region_size)" /dev/mem 2>&1)
+	for name in "$@"; do
+		echo "$dump" | grep -q "^ *$name  ino " && found=$((found + 1))
+		echo "$dump" | grep -q "^ *$name  ino [0-9]* [a-z-]*,dma " &&
+			marked=$((marked + 1))
+	done
+	expect=$#
+	[ "$want" = marked ] || expect=0
+	if [ "$found" -eq $# ] && [ "$marked" -eq "$expect" ]; then
+		pk_ok "$what: $* $want for DMA on media"
+	else
+		pk_not_ok "$what: $* $want for DMA on media ($found found, $marked marked)"
+		echo "$dump" | grep -E "$(echo "$@" | tr ' ' '|')|problem" |
+			sed 's/^/# /'
+	fi
+}
+
 # pk_dmesg_check: no splat in this kernel's log.
 pk_dmesg_check()
 {

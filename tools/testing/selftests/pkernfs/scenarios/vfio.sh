@@ -60,32 +60,6 @@ dmesg_check()
 	return 1
 }
 
-# dma_marks WANT WHAT NAME...: pkernfs-fsck's view of the region (the marks
-# are on media, where the next kernel finds them): each NAME carries a DMA
-# mark if WANT is "marked", none if it is "unmarked".
-dma_marks()
-{
-	local want=$1 what=$2 dump name found=0 marked=0 expect
-
-	shift 2
-	dump=$(pkernfs-fsck --dump --base "$(pk_region_base)" \
-		--size "$(pk_region_size)" /dev/mem 2>&1)
-	for name in "$@"; do
-		echo "$dump" | grep -q "^ *$name  ino " && found=$((found + 1))
-		echo "$dump" | grep -q "^ *$name  ino [0-9]* [a-z-]*,dma " &&
-			marked=$((marked + 1))
-	done
-	expect=$#
-	[ "$want" = marked ] || expect=0
-	if [ "$found" -eq $# ] && [ "$marked" -eq "$expect" ]; then
-		pk_ok "$what: $* $want for DMA on media"
-	else
-		pk_not_ok "$what: $* $want for DMA on media ($found found, $marked marked)"
-		echo "$dump" | grep -E "$(echo "$@" | tr ' ' '|')|problem" |
-			sed 's/^/# /'
-	fi
-}
-
 # setup: mount pkernfs, find the two edus and bind edu #1 to vfio-pci.
 setup()
 {
@@ -140,7 +114,7 @@ stage1()
 	rm -f "$PK_DMA_STARTED" "$PK_DMA_HOLDER"
 	PKERNFS_VFIO_DEFER=1 pk_run pkernfs_vfio stage1 "$EDU1" ${EDU2:+"$EDU2"}
 	pk_log "dom-0: $(dmesg | grep 'page tables at' | tail -n 1)"
-	dma_marks marked "stage 1, domain live" guest-ram dom-0
+	pk_dma_marks marked "stage 1, domain live" guest-ram dom-0
 	dmesg_check
 	pk_kexec_next
 }
@@ -161,9 +135,9 @@ stage2()
 		pk_done
 	pk_log "edu #1 reserved IOVA ranges:" \
 		"$(tr '\n' ';' </sys/bus/pci/devices/"$EDU1"/iommu_group/reserved_regions)"
-	dma_marks marked "stage 2, before the VMM re-attaches" guest-ram dom-0
+	pk_dma_marks marked "stage 2, before the VMM re-attaches" guest-ram dom-0
 	pk_run pkernfs_vfio stage2 "$EDU1" ${EDU2:+"$EDU2"}
-	dma_marks unmarked "stage 2, domain gone" guest-ram
+	pk_dma_marks unmarked "stage 2, domain gone" guest-ram
 	# Everything the domains did, undone: the region must check clean.
 	pk_check "stage 2: umount" umount "$PK_MNT"
 	pk_check "stage 2: pkernfs-fsck: region is clean, IOMMU files included" \
