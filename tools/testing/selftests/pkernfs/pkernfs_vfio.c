@@ -1541,6 +1541,16 @@ static void check_live_update_refusals(struct vmm *v)
 			 "MAP_DMA LIVE_UPDATE together with VADDR: EINVAL (%s)\n",
 			 ret ? strerror(-ret) : "accepted");
 
+	/* Kept read-write: re-declared read-only, the device could write. */
+	ret = dma_map_flags(v->container, v->ram, IOVA_BASE, RAM_SIZE,
+			    VFIO_DMA_MAP_FLAG_READ |
+			    VFIO_DMA_MAP_FLAG_LIVE_UPDATE);
+	ksft_test_result(ret == -EINVAL,
+			 "MAP_DMA LIVE_UPDATE read-only of guest RAM kept read-write: EINVAL (%s)\n",
+			 ret ? strerror(-ret) : "accepted");
+	if (!ret)
+		dma_unmap(v->container, IOVA_BASE, RAM_SIZE);
+
 	/* The first 2 MiB check out, the next ones do not. */
 	wrong = ram_wrong_second_half(v);
 	ret = dma_map(v->container, wrong, IOVA_BASE, RAM_SIZE,
