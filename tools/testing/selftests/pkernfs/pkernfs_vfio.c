@@ -1526,40 +1526,40 @@ static void check_kept_files_held(struct vmm *v)
 }
 
 /*
+ * A LIVE_UPDATE re-declaration of all guest RAM, from @vaddr with @flags,
+ * that must fail with EINVAL.  Should it be accepted, it is undone, so
+ * that the checks after it still find only what the live update kept.
+ */
+static void expect_live_update_refused(struct vmm *v, void *vaddr,
+				       uint32_t flags, const char *what)
+{
+	int ret;
+
+	ret = dma_map_flags(v->container, vaddr, IOVA_BASE, RAM_SIZE,
+			    flags | VFIO_DMA_MAP_FLAG_LIVE_UPDATE);
+	ksft_test_result(ret == -EINVAL, "MAP_DMA LIVE_UPDATE %s: EINVAL (%s)\n",
+			 what, ret ? strerror(-ret) : "accepted");
+	if (!ret)
+		dma_unmap(v->container, IOVA_BASE, RAM_SIZE);
+}
+
+/*
  * LIVE_UPDATE calls that must fail, and fail without touching what the
  * live update kept: the real call that follows needs all of it.
  */
 static void check_live_update_refusals(struct vmm *v)
 {
+	const uint32_t rw = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE;
 	uint8_t *wrong;
-	int ret;
 
-	ret = dma_map_flags(v->container, v->ram, IOVA_BASE, RAM_SIZE,
-			    VFIO_DMA_MAP_FLAG_LIVE_UPDATE |
-			    VFIO_DMA_MAP_FLAG_VADDR);
-	ksft_test_result(ret == -EINVAL,
-			 "MAP_DMA LIVE_UPDATE together with VADDR: EINVAL (%s)\n",
-			 ret ? strerror(-ret) : "accepted");
-
+	expect_live_update_refused(v, v->ram, VFIO_DMA_MAP_FLAG_VADDR,
+				   "together with VADDR");
 	/* Kept read-write: re-declared read-only, the device could write. */
-	ret = dma_map_flags(v->container, v->ram, IOVA_BASE, RAM_SIZE,
-			    VFIO_DMA_MAP_FLAG_READ |
-			    VFIO_DMA_MAP_FLAG_LIVE_UPDATE);
-	ksft_test_result(ret == -EINVAL,
-			 "MAP_DMA LIVE_UPDATE read-only of guest RAM kept read-write: EINVAL (%s)\n",
-			 ret ? strerror(-ret) : "accepted");
-	if (!ret)
-		dma_unmap(v->container, IOVA_BASE, RAM_SIZE);
-
+	expect_live_update_refused(v, v->ram, VFIO_DMA_MAP_FLAG_READ,
+				   "read-only of guest RAM kept read-write");
 	/* The first 2 MiB check out, the next ones do not. */
 	wrong = ram_wrong_second_half(v);
-	ret = dma_map(v->container, wrong, IOVA_BASE, RAM_SIZE,
-		      VFIO_DMA_MAP_FLAG_LIVE_UPDATE);
-	ksft_test_result(ret == -EINVAL,
-			 "MAP_DMA LIVE_UPDATE failing after its first 2 MiB: EINVAL (%s)\n",
-			 ret ? strerror(-ret) : "accepted");
-	if (!ret)
-		dma_unmap(v->container, IOVA_BASE, RAM_SIZE);
+	expect_live_update_refused(v, wrong, rw, "failing after its first 2 MiB");
 	munmap(wrong, RAM_SIZE);
 }
 
