@@ -410,6 +410,29 @@ pk_pci_command()
 	od -An -tx2 -j4 -N2 "/sys/bus/pci/devices/$1/config" | tr -d ' '
 }
 
+# pk_runtime_pm BDF: the runtime PM status of BDF (active, suspended, ...),
+# or 'unsupported' on a kernel without runtime PM.
+pk_runtime_pm()
+{
+	cat "/sys/bus/pci/devices/$1/power/runtime_status" 2>/dev/null ||
+		echo unsupported
+}
+
+# pk_wait_runtime_pm BDF STATUS: the runtime PM status of BDF is STATUS
+# within 5 s.  An idle device that a driver lets suspend gets there in
+# milliseconds: waiting longer for one that must not would prove nothing.
+pk_wait_runtime_pm()
+{
+	local i=0
+
+	while [ "$i" -lt 50 ]; do
+		[ "$(pk_runtime_pm "$1")" = "$2" ] && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 1
+}
+
 # pk_start_held_dma: have the holder (PK_DMA_HOLDER) start its last DMA and
 # wait until it has (the DMA itself takes ~100 ms); false if it did not.
 # A scenario calls it from a kexec() wrapper, right before 'kexec -e', so

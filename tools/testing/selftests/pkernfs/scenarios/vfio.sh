@@ -92,6 +92,9 @@ stage1()
 {
 	setup
 	pk_check "bind edu #1 $EDU1 to vfio-pci" pk_bind_vfio "$EDU1" || pk_done
+	# What stage 2 must not see: vfio-pci lets an idle device suspend.
+	pk_check "stage 1: edu #1 idle on vfio-pci: runtime-suspended" \
+		pk_wait_runtime_pm "$EDU1" suspended
 	if [ -n "$EDU2" ]; then
 		pk_check "bind edu #2 $EDU2 to vfio-pci" pk_bind_vfio "$EDU2" ||
 			EDU2=
@@ -133,10 +136,21 @@ stage2()
 	fi
 	pk_check "bind edu #1 $EDU1 to vfio-pci again" pk_bind_vfio "$EDU1" ||
 		pk_done
+	# Runtime suspend leads a device with power management to D3hot,
+	# where it stops its DMA: a kept device stays active until its VMM
+	# is done with it.  (edu has no power management: it would stay in
+	# D0, but the kernel's decision shows all the same.)
+	if pk_wait_runtime_pm "$EDU1" suspended; then
+		pk_not_ok "edu #1 kept active on vfio-pci until its VMM opens it (runtime PM: suspended)"
+	else
+		pk_ok "edu #1 kept active on vfio-pci until its VMM opens it (runtime PM: $(pk_runtime_pm "$EDU1"))"
+	fi
 	pk_log "edu #1 reserved IOVA ranges:" \
 		"$(tr '\n' ';' </sys/bus/pci/devices/"$EDU1"/iommu_group/reserved_regions)"
 	pk_dma_marks marked "stage 2, before the VMM re-attaches" guest-ram dom-0
 	pk_run pkernfs_vfio stage2 "$EDU1" ${EDU2:+"$EDU2"}
+	pk_check "stage 2: edu #1, closed by its VMM, runtime-suspended again" \
+		pk_wait_runtime_pm "$EDU1" suspended
 	pk_dma_marks unmarked "stage 2, domain gone" guest-ram
 	# Everything the domains did, undone: the region must check clean.
 	pk_check "stage 2: umount" umount "$PK_MNT"
