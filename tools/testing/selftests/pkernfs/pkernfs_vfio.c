@@ -75,40 +75,15 @@
  */
 #define _GNU_SOURCE
 #include <inttypes.h>
-#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <sys/eventfd.h>
-#include <sys/ioctl.h>
-#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
-#include <time.h>
 
-#include <linux/pci_regs.h>
-#include <linux/vfio.h>
-
-#include "../kselftest.h"
-#include "pkernfs_util.h"
+#include "pkernfs_vfio_util.h"
 #include "pkernfs_vtd.h"
-
-/* The uapi this test is written against, for headers that predate it. */
-#ifndef VFIO_CONTAINER_SET_PERSISTENT_PGTABLES
-struct vfio_set_persistent_pgtables {
-	__u32 argsz;
-	__u32 flags;
-	__s32 fd;	/* fd of an open pkernfs iommu/<name> file */
-};
-
-#define VFIO_CONTAINER_SET_PERSISTENT_PGTABLES	_IO(VFIO_TYPE, VFIO_BASE + 22)
-#endif
-#ifndef VFIO_DMA_MAP_FLAG_LIVE_UPDATE
-#define VFIO_DMA_MAP_FLAG_LIVE_UPDATE		(1 << 3)
-#endif
-#ifndef VFIO_PERSISTENT_PGTABLES
-#define VFIO_PERSISTENT_PGTABLES		11
-#endif
 
 /* QEMU's edu device. */
 #define EDU_VENDOR		0x1234
@@ -175,17 +150,6 @@ struct vfio_set_persistent_pgtables {
 #define HOLDER_PID_FILE		"/tmp/pkernfs_vfio.pid"
 #define HOLD_SECS		600
 
-/* One edu, through VFIO (bar from the device fd) or through sysfs. */
-struct edu {
-	const char *bdf;
-	int group_fd;
-	int dev_fd;
-	int cfg_fd;		/* sysfs config when not through VFIO */
-	uint64_t cfg_off;	/* offset of the config region in dev_fd */
-	void *bar;		/* BAR0, mapped */
-	size_t bar_size;
-};
-
 /* One container with its guest memory. */
 struct vmm {
 	int container;
@@ -193,7 +157,7 @@ struct vmm {
 	int dom_fd;
 	uint8_t *ram;
 	uint64_t ram_size;
-	struct edu edu;
+	struct vfio_pci_dev edu;
 };
 
 /*
@@ -218,25 +182,6 @@ enum {
 	SEED_A, SEED_B, SEED_C, SEED_CANARY, SEED_POISON, SEED_EDU2,
 	SEED_K_OLD, SEED_K_NEW,
 };
-
-static void sleep_ms(unsigned int ms)
-{
-	struct timespec ts = {
-		.tv_sec = ms / 1000,
-		.tv_nsec = (ms % 1000) * 1000000L,
-	};
-
-	while (nanosleep(&ts, &ts) && errno == EINTR)
-		;
-}
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static __printf(1, 2) void demo(const char *fmt, ...)
 {
@@ -272,68 +217,6 @@ static int pathat(char *buf, size_t len, const char *name)
 	int n = snprintf(buf, len, "%s/%s", mnt, name);
 
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
-}
-
-/* The kernel log --------------------------------------------------------- */
-
-/*
- * Return a copy of the text of the last record of this kernel's log that
- * contains @needle, or NULL, and count such records in *@count if not
- * NULL. /dev/kmsg gives every record still in the buffer, whatever its
- * size, and does not need klogctl's buffer sizing.
- */
-static char *kmsg_find_count(const char *needle, unsigned int *count)
-{
-	char rec[2048], *found = NULL, *text;
-	ssize_t n;
-	int fd;
-
-	if (count)
-		*count = 0;
-
-	fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK);
-	if (fd < 0)
-		return NULL;
-	for (;;) {
-		n = read(fd, rec, sizeof(rec) - 1);
-		if (n < 0) {
-			if (errno == EPIPE)	/* overwritten: go on */
-				continue;
-			break;
-		}
-		rec[n] = '\0';
-		text = strchr(rec, ';');
-		if (!text)
-			continue;
-		text++;
-		text[strcspn(text, "\n")] = '\0';
-		if (strstr(text, needle)) {
-			free(found);
-			found = strdup(text);
-			if (count)
-				(*count)++;
-		}
-	}
-	close(fd);
-	return found;
-}
-
-static char *kmsg_find(const char *needle)
-{
-	return kmsg_find_count(needle, NULL);
-}
-
-/* The DMAR fault reports that name PCI device @bdf so far. */
-static unsigned int dmar_faults(const char *bdf)
-{
-	unsigned int count;
-	char needle[64];
-
-	/* "0000:00:02.0" is "Request device [00:02.0]" in the fault line. */
-	snprintf(needle, sizeof(needle), "Request device [%s]",
-		 strncmp(bdf, "0000:", 5) ? bdf : bdf + 5);
-	free(kmsg_find_count(needle, &count));
-	return count;
 }
 
 /* The physical address in the last "page tables at" line, or "". */
@@ -405,308 +288,13 @@ static int state_load(struct state *st)
 	return have_seed ? 0 : -ENODATA;
 }
 
-/* VFIO ------------------------------------------------------------------ */
-
-/* The IOMMU group number of PCI device @bdf, or -errno. */
-static int pci_iommu_group(const char *bdf)
+static bool edu_dma_busy(struct vfio_pci_dev *e)
 {
-	char path[PATH_MAX], link[PATH_MAX], *slash;
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu_group", bdf);
-	n = readlink(path, link, sizeof(link) - 1);
-	if (n < 0)
-		return -errno;
-	link[n] = '\0';
-	slash = strrchr(link, '/');
-	return atoi(slash ? slash + 1 : link);
-}
-
-static int container_open(void)
-{
-	int fd, ret;
-
-	fd = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	ret = ioctl(fd, VFIO_GET_API_VERSION);
-	if (ret != VFIO_API_VERSION) {
-		ksft_print_msg("VFIO API version %d, want %d\n", ret,
-			       VFIO_API_VERSION);
-		close(fd);
-		return -EPROTO;
-	}
-	if (ioctl(fd, VFIO_CHECK_EXTENSION, VFIO_TYPE1v2_IOMMU) <= 0) {
-		ksft_print_msg("VFIO has no type1v2 IOMMU\n");
-		close(fd);
-		return -EOPNOTSUPP;
-	}
-	return fd;
-}
-
-/* Open the group of @e->bdf and put it in @container. */
-static int group_attach(struct edu *e, int container)
-{
-	struct vfio_group_status status = { .argsz = sizeof(status) };
-	char path[64];
-	int group;
-
-	group = pci_iommu_group(e->bdf);
-	if (group < 0) {
-		ksft_print_msg("%s: no IOMMU group: %s\n", e->bdf,
-			       strerror(-group));
-		return group;
-	}
-	snprintf(path, sizeof(path), "/dev/vfio/%d", group);
-	e->group_fd = open(path, O_RDWR | O_CLOEXEC);
-	if (e->group_fd < 0) {
-		ksft_print_msg("open %s: %s (is %s bound to vfio-pci?)\n",
-			       path, strerror(errno), e->bdf);
-		return -errno;
-	}
-	if (ioctl(e->group_fd, VFIO_GROUP_GET_STATUS, &status)) {
-		ksft_perror("VFIO_GROUP_GET_STATUS");
-		return -errno;
-	}
-	if (!(status.flags & VFIO_GROUP_FLAGS_VIABLE)) {
-		ksft_print_msg("group %d is not viable: bind every device of it to vfio-pci\n",
-			       group);
-		return -EBUSY;
-	}
-	if (ioctl(e->group_fd, VFIO_GROUP_SET_CONTAINER, &container)) {
-		ksft_perror("VFIO_GROUP_SET_CONTAINER");
-		return -errno;
-	}
-	ksft_print_msg("%s: IOMMU group %d\n", e->bdf, group);
-	return 0;
-}
-
-static int set_persistent(int container, int fd)
-{
-	struct vfio_set_persistent_pgtables args = {
-		.argsz = sizeof(args),
-		.flags = 0,
-		.fd = fd,
-	};
-
-	return ioctl(container, VFIO_CONTAINER_SET_PERSISTENT_PGTABLES,
-		     &args) ? -errno : 0;
-}
-
-static int set_iommu(int container)
-{
-	return ioctl(container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU) ? -errno : 0;
-}
-
-static int dma_map_flags(int container, void *vaddr, uint64_t iova,
-			 uint64_t size, uint32_t flags)
-{
-	struct vfio_iommu_type1_dma_map map = {
-		.argsz = sizeof(map),
-		.flags = flags,
-		.vaddr = (uintptr_t)vaddr,
-		.iova = iova,
-		.size = size,
-	};
-
-	return ioctl(container, VFIO_IOMMU_MAP_DMA, &map) ? -errno : 0;
-}
-
-/* A read-write mapping, with @extra_flags. */
-static int dma_map(int container, void *vaddr, uint64_t iova, uint64_t size,
-		   uint32_t extra_flags)
-{
-	return dma_map_flags(container, vaddr, iova, size,
-			     VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE |
-			     extra_flags);
-}
-
-/* Unmap [@iova, +@size); returns the bytes unmapped or -errno. */
-static int64_t dma_unmap(int container, uint64_t iova, uint64_t size)
-{
-	struct vfio_iommu_type1_dma_unmap unmap = {
-		.argsz = sizeof(unmap),
-		.iova = iova,
-		.size = size,
-	};
-
-	if (ioctl(container, VFIO_IOMMU_UNMAP_DMA, &unmap))
-		return -errno;
-	return unmap.size;
-}
-
-/* Get the device fd, the config region and BAR0 (mmap'd) of @e. */
-static int edu_open_vfio(struct edu *e)
-{
-	struct vfio_region_info reg = { .argsz = sizeof(reg) };
-	void *bar;
-
-	e->dev_fd = ioctl(e->group_fd, VFIO_GROUP_GET_DEVICE_FD, e->bdf);
-	if (e->dev_fd < 0) {
-		ksft_perror("VFIO_GROUP_GET_DEVICE_FD");
-		return -errno;
-	}
-
-	reg.index = VFIO_PCI_CONFIG_REGION_INDEX;
-	if (ioctl(e->dev_fd, VFIO_DEVICE_GET_REGION_INFO, &reg)) {
-		ksft_perror("VFIO_DEVICE_GET_REGION_INFO(config)");
-		return -errno;
-	}
-	e->cfg_off = reg.offset;
-
-	memset(&reg, 0, sizeof(reg));
-	reg.argsz = sizeof(reg);
-	reg.index = VFIO_PCI_BAR0_REGION_INDEX;
-	if (ioctl(e->dev_fd, VFIO_DEVICE_GET_REGION_INFO, &reg)) {
-		ksft_perror("VFIO_DEVICE_GET_REGION_INFO(BAR0)");
-		return -errno;
-	}
-	if (!(reg.flags & VFIO_REGION_INFO_FLAG_MMAP) || !reg.size) {
-		ksft_print_msg("BAR0 cannot be mmap'd (flags %#x, size %#llx)\n",
-			       reg.flags, (unsigned long long)reg.size);
-		return -EINVAL;
-	}
-	bar = mmap(NULL, reg.size, PROT_READ | PROT_WRITE, MAP_SHARED,
-		   e->dev_fd, reg.offset);
-	if (bar == MAP_FAILED) {
-		ksft_perror("mmap BAR0");
-		return -errno;
-	}
-	e->bar = bar;
-	e->bar_size = reg.size;
-	return 0;
-}
-
-/* Map BAR0 of @e through /sys/bus/pci/devices/BDF/resource0: no driver. */
-static int edu_open_sysfs(struct edu *e)
-{
-	char path[PATH_MAX];
-	struct stat st;
-	void *bar;
-	int fd;
-
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/config", e->bdf);
-	e->cfg_fd = open(path, O_RDWR | O_CLOEXEC);
-	if (e->cfg_fd < 0) {
-		ksft_print_msg("open %s: %s\n", path, strerror(errno));
-		return -errno;
-	}
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/resource0", e->bdf);
-	fd = open(path, O_RDWR | O_SYNC | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &st)) {
-		ksft_print_msg("open %s: %s\n", path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return -errno;
-	}
-	bar = mmap(NULL, st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	close(fd);
-	if (bar == MAP_FAILED) {
-		ksft_print_msg("mmap %s: %s\n", path, strerror(errno));
-		return -errno;
-	}
-	e->bar = bar;
-	e->bar_size = st.st_size;
-	return 0;
-}
-
-static void edu_close(struct edu *e)
-{
-	if (e->bar)
-		munmap(e->bar, e->bar_size);
-	if (e->dev_fd >= 0)
-		close(e->dev_fd);
-	if (e->cfg_fd >= 0)
-		close(e->cfg_fd);
-	if (e->group_fd >= 0)
-		close(e->group_fd);
-	e->bar = NULL;
-	e->dev_fd = e->cfg_fd = e->group_fd = -1;
-}
-
-/* PCI config space of @e: through VFIO if open, else through sysfs. */
-static int cfg_read16(struct edu *e, unsigned int off, uint16_t *val)
-{
-	ssize_t n;
-
-	if (e->dev_fd >= 0)
-		n = pread(e->dev_fd, val, 2, e->cfg_off + off);
-	else
-		n = pread(e->cfg_fd, val, 2, off);
-	if (n != 2)
-		return n < 0 ? -errno : -EIO;
-	*val = le16toh(*val);
-	return 0;
-}
-
-static int cfg_write16(struct edu *e, unsigned int off, uint16_t val)
-{
-	ssize_t n;
-
-	val = htole16(val);
-	if (e->dev_fd >= 0)
-		n = pwrite(e->dev_fd, &val, 2, e->cfg_off + off);
-	else
-		n = pwrite(e->cfg_fd, &val, 2, off);
-	if (n != 2)
-		return n < 0 ? -errno : -EIO;
-	return 0;
-}
-
-/* Read the command register of @bdf through sysfs, without opening it. */
-static int sysfs_command(const char *bdf, uint16_t *cmd)
-{
-	struct edu e = { .bdf = bdf, .group_fd = -1, .dev_fd = -1 };
-	char path[PATH_MAX];
-	int ret;
-
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/config", bdf);
-	e.cfg_fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (e.cfg_fd < 0)
-		return -errno;
-	ret = cfg_read16(&e, PCI_COMMAND, cmd);
-	close(e.cfg_fd);
-	return ret;
-}
-
-/*
- * Edu registers: 32-bit accesses only below 0x80, 32 or 64 above. Atomic
- * accesses are single 32-bit loads and stores, never merged or split.
- */
-static uint32_t edu_rd(struct edu *e, unsigned int reg)
-{
-	return __atomic_load_n((uint32_t *)((char *)e->bar + reg),
-			       __ATOMIC_SEQ_CST);
-}
-
-static void edu_wr(struct edu *e, unsigned int reg, uint32_t val)
-{
-	__atomic_store_n((uint32_t *)((char *)e->bar + reg), val,
-			 __ATOMIC_SEQ_CST);
-}
-
-static int edu_enable(struct edu *e)
-{
-	uint16_t cmd;
-	int ret;
-
-	ret = cfg_read16(e, PCI_COMMAND, &cmd);
-	if (!ret)
-		ret = cfg_write16(e, PCI_COMMAND,
-				  cmd | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
-	if (ret)
-		ksft_print_msg("%s: enable memory and bus mastering: %s\n",
-			       e->bdf, strerror(-ret));
-	return ret;
-}
-
-static bool edu_dma_busy(struct edu *e)
-{
-	return edu_rd(e, EDU_REG_DMA_CMD) & EDU_DMA_RUN;
+	return bar_rd32(e, EDU_REG_DMA_CMD) & EDU_DMA_RUN;
 }
 
 /* Wait for the running DMA; false on timeout. */
-static bool edu_dma_wait(struct edu *e)
+static bool edu_dma_wait(struct vfio_pci_dev *e)
 {
 	int64_t end = now_ms() + EDU_DMA_TIMEOUT_MS;
 
@@ -718,17 +306,17 @@ static bool edu_dma_wait(struct edu *e)
 	return true;
 }
 
-static void edu_dma_start(struct edu *e, uint64_t src, uint64_t dst,
+static void edu_dma_start(struct vfio_pci_dev *e, uint64_t src, uint64_t dst,
 			  uint32_t len, bool to_ram)
 {
-	edu_wr(e, EDU_REG_DMA_SRC, src);
-	edu_wr(e, EDU_REG_DMA_DST, dst);
-	edu_wr(e, EDU_REG_DMA_CNT, len);
-	edu_wr(e, EDU_REG_DMA_CMD, EDU_DMA_RUN | (to_ram ? EDU_DMA_TO_RAM : 0));
+	bar_wr32(e, EDU_REG_DMA_SRC, src);
+	bar_wr32(e, EDU_REG_DMA_DST, dst);
+	bar_wr32(e, EDU_REG_DMA_CNT, len);
+	bar_wr32(e, EDU_REG_DMA_CMD, EDU_DMA_RUN | (to_ram ? EDU_DMA_TO_RAM : 0));
 }
 
 /* Route @e's MSI to eventfd @efd, or nowhere if @efd < 0. */
-static int edu_msi_to(struct edu *e, int efd)
+static int edu_msi_to(struct vfio_pci_dev *e, int efd)
 {
 	char buf[sizeof(struct vfio_irq_set) + sizeof(int32_t)];
 	struct vfio_irq_set *set = (struct vfio_irq_set *)buf;
@@ -750,7 +338,7 @@ static int edu_msi_to(struct edu *e, int efd)
  * edu's MSI again, as at any open.  Check that a DMA from @iova that the VMM
  * starts then ends in an interrupt on that eventfd.
  */
-static void check_msi(struct edu *e, uint64_t iova)
+static void check_msi(struct vfio_pci_dev *e, uint64_t iova)
 {
 	struct pollfd pfd = { .events = POLLIN };
 	uint64_t count = 0;
@@ -766,30 +354,30 @@ static void check_msi(struct edu *e, uint64_t iova)
 		return;
 	}
 
-	edu_wr(e, EDU_REG_DMA_SRC, iova);
-	edu_wr(e, EDU_REG_DMA_DST, EDU_BUF);
-	edu_wr(e, EDU_REG_DMA_CNT, DMA_LEN);
-	edu_wr(e, EDU_REG_DMA_CMD, EDU_DMA_RUN | EDU_DMA_IRQ);
+	bar_wr32(e, EDU_REG_DMA_SRC, iova);
+	bar_wr32(e, EDU_REG_DMA_DST, EDU_BUF);
+	bar_wr32(e, EDU_REG_DMA_CNT, DMA_LEN);
+	bar_wr32(e, EDU_REG_DMA_CMD, EDU_DMA_RUN | EDU_DMA_IRQ);
 	if (poll(&pfd, 1, EDU_DMA_TIMEOUT_MS) == 1 &&
 	    read(pfd.fd, &count, sizeof(count)) != sizeof(count))
 		count = 0;
 	ksft_test_result(count == 1,
 			 "edu: a DMA started with its interrupt flag ends in one MSI on the eventfd (%" PRIu64 ", status %#x)\n",
-			 count, edu_rd(e, EDU_REG_IRQ_STATUS));
-	edu_wr(e, EDU_REG_IRQ_ACK, EDU_IRQ_DMA);
+			 count, bar_rd32(e, EDU_REG_IRQ_STATUS));
+	bar_wr32(e, EDU_REG_IRQ_ACK, EDU_IRQ_DMA);
 	edu_msi_to(e, -1);
 	close(pfd.fd);
 }
 
 /* RAM at @iova -> edu buffer, and wait. */
-static bool edu_dma_in(struct edu *e, uint64_t iova, uint32_t len)
+static bool edu_dma_in(struct vfio_pci_dev *e, uint64_t iova, uint32_t len)
 {
 	edu_dma_start(e, iova, EDU_BUF, len, false);
 	return edu_dma_wait(e);
 }
 
 /* edu buffer -> RAM at @iova, and wait. */
-static bool edu_dma_out(struct edu *e, uint64_t iova, uint32_t len)
+static bool edu_dma_out(struct vfio_pci_dev *e, uint64_t iova, uint32_t len)
 {
 	edu_dma_start(e, EDU_BUF, iova, len, true);
 	return edu_dma_wait(e);
@@ -800,7 +388,7 @@ static bool edu_dma_out(struct edu *e, uint64_t iova, uint32_t len)
  * after filling @src with pattern @seed and @dst with pattern @seed + 1,
  * and check that @dst now holds pattern @seed.
  */
-static bool edu_round_trip(struct edu *e, uint8_t *ram, uint64_t iova,
+static bool edu_round_trip(struct vfio_pci_dev *e, uint8_t *ram, uint64_t iova,
 			   uint64_t src, uint64_t dst, uint32_t len,
 			   uint64_t seed)
 {
@@ -958,7 +546,7 @@ static void vmm_init(struct vmm *v, const char *bdf)
 
 static void vmm_close(struct vmm *v)
 {
-	edu_close(&v->edu);
+	pci_dev_close(&v->edu);
 	if (v->container >= 0)
 		close(v->container);
 	if (v->ram)
@@ -975,19 +563,19 @@ static void vmm_container(struct vmm *v)
 {
 	int ret;
 
-	v->container = container_open();
+	v->container = vfio_container_open();
 	if (v->container < 0)
 		ksft_exit_fail_msg("open /dev/vfio/vfio: %s\n",
 				   strerror(-v->container));
-	ret = group_attach(&v->edu, v->container);
+	ret = vfio_group_attach(&v->edu, v->container);
 	if (ret)
 		ksft_exit_fail_msg("%s: cannot attach its group: %s\n",
 				   v->edu.bdf, strerror(-ret));
 }
 
-static void check_ident(struct edu *e, const char *tag)
+static void check_ident(struct vfio_pci_dev *e, const char *tag)
 {
-	uint32_t id = edu_rd(e, EDU_REG_IDENT);
+	uint32_t id = bar_rd32(e, EDU_REG_IDENT);
 
 	ksft_test_result(id == EDU_IDENT, "%s: edu %s identifies (%#x)\n", tag,
 			 e->bdf, id);
@@ -1009,7 +597,7 @@ static void edu2_round_trip(const char *bdf2, uint64_t seed, bool keep,
 
 	vmm_init(&v, bdf2);
 	vmm_container(&v);
-	ret = set_iommu(v.container);
+	ret = vfio_set_iommu(v.container);
 	if (ret)
 		ksft_exit_fail_msg("%s: VFIO_SET_IOMMU: %s\n", bdf2,
 				   strerror(-ret));
@@ -1017,10 +605,10 @@ static void edu2_round_trip(const char *bdf2, uint64_t seed, bool keep,
 		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (buf == MAP_FAILED)
 		ksft_exit_fail_msg("mmap: %s\n", strerror(errno));
-	ret = dma_map(v.container, buf, IOVA_BASE, 2 * EDU_BUF_SIZE, 0);
+	ret = vfio_dma_map(v.container, buf, IOVA_BASE, 2 * EDU_BUF_SIZE, 0);
 	ksft_test_result(!ret, "edu #2: MAP_DMA of anonymous memory, no persistence (%s)\n",
 			 strerror(-ret));
-	if (!ret && !edu_open_vfio(&v.edu) && !edu_enable(&v.edu)) {
+	if (!ret && !vfio_dev_open(&v.edu) && !pci_enable_dma(&v.edu)) {
 		check_ident(&v.edu, "edu #2");
 		ksft_test_result(edu_round_trip(&v.edu, buf, IOVA_BASE, 0,
 						EDU_BUF_SIZE, DMA_LEN,
@@ -1035,7 +623,7 @@ static void edu2_round_trip(const char *bdf2, uint64_t seed, bool keep,
 		*out = v;
 		return;
 	}
-	unmapped = dma_unmap(v.container, IOVA_BASE, 2 * EDU_BUF_SIZE);
+	unmapped = vfio_dma_unmap(v.container, IOVA_BASE, 2 * EDU_BUF_SIZE);
 	ksft_test_result(unmapped == 2 * EDU_BUF_SIZE,
 			 "edu #2: UNMAP_DMA (%" PRId64 ")\n", unmapped);
 	/* Closing the device makes vfio-pci turn bus mastering off. */
@@ -1051,7 +639,7 @@ static void edu2_round_trip(const char *bdf2, uint64_t seed, bool keep,
  */
 static void edu2_negative(const char *bdf2, struct vmm *v, uint64_t seed)
 {
-	struct edu e = {
+	struct vfio_pci_dev e = {
 		.bdf = bdf2, .group_fd = -1, .dev_fd = -1, .cfg_fd = -1,
 	};
 	char needle[64], *fault;
@@ -1059,7 +647,7 @@ static void edu2_negative(const char *bdf2, struct vmm *v, uint64_t seed)
 	ssize_t bad;
 	int ret;
 
-	ret = sysfs_command(bdf2, &cmd);
+	ret = pci_sysfs_command(bdf2, &cmd);
 	if (ret) {
 		ksft_test_result_fail("edu #2: read its command register: %s\n",
 				      strerror(-ret));
@@ -1067,9 +655,9 @@ static void edu2_negative(const char *bdf2, struct vmm *v, uint64_t seed)
 	}
 	ksft_test_result(!(cmd & PCI_COMMAND_MASTER),
 			 "edu #2: bus mastering is off (command %#06x)\n", cmd);
-	if (edu_open_sysfs(&e) || edu_enable(&e)) {
+	if (sysfs_dev_open(&e) || pci_enable_dma(&e)) {
 		ksft_test_result_fail("edu #2: driverless access through sysfs\n");
-		edu_close(&e);
+		pci_dev_close(&e);
 		return;
 	}
 	check_ident(&e, "edu #2 (sysfs)");
@@ -1102,8 +690,8 @@ static void edu2_negative(const char *bdf2, struct vmm *v, uint64_t seed)
 	}
 	free(fault);
 
-	cfg_write16(&e, PCI_COMMAND, cmd & ~(PCI_COMMAND_MASTER));
-	edu_close(&e);
+	pci_cfg_write16(&e, PCI_COMMAND, cmd & ~(PCI_COMMAND_MASTER));
+	pci_dev_close(&e);
 }
 
 /*
@@ -1118,7 +706,7 @@ static void edu2_negative(const char *bdf2, struct vmm *v, uint64_t seed)
  */
 static void edu2_old_entry_gone(const char *bdf2, const struct state *st)
 {
-	struct edu e = {
+	struct vfio_pci_dev e = {
 		.bdf = bdf2, .group_fd = -1, .dev_fd = -1, .cfg_fd = -1,
 	};
 	const char *kept_msg = "live update: kept ";
@@ -1143,10 +731,10 @@ static void edu2_old_entry_gone(const char *bdf2, const struct state *st)
 			 st->edu2_pgd, ret ? strerror(-ret) : "present",
 			 ret ? 0 : vtd_context_pgd(&c));
 
-	if (edu_open_sysfs(&e) || cfg_read16(&e, PCI_COMMAND, &cmd) ||
-	    edu_enable(&e)) {
+	if (sysfs_dev_open(&e) || pci_cfg_read16(&e, PCI_COMMAND, &cmd) ||
+	    pci_enable_dma(&e)) {
 		ksft_test_result_fail("edu #2: driverless access through sysfs\n");
-		edu_close(&e);
+		pci_dev_close(&e);
 		return;
 	}
 	edu_dma_start(&e, IOVA_BASE, EDU_BUF, DMA_LEN, false);
@@ -1162,8 +750,8 @@ static void edu2_old_entry_gone(const char *bdf2, const struct state *st)
 			 IOVA_BASE, line ? strstr(line, "[fault reason") :
 					   "no such DMAR fault");
 	free(line);
-	cfg_write16(&e, PCI_COMMAND, cmd);
-	edu_close(&e);
+	pci_cfg_write16(&e, PCI_COMMAND, cmd);
+	pci_dev_close(&e);
 }
 
 /*
@@ -1180,7 +768,7 @@ struct dma_loop {
 
 static int dma_loop_start(const char *bdf, struct dma_loop *l)
 {
-	struct edu e = {
+	struct vfio_pci_dev e = {
 		.bdf = bdf, .group_fd = -1, .dev_fd = -1, .cfg_fd = -1,
 	};
 	volatile uint32_t *shared;
@@ -1193,14 +781,14 @@ static int dma_loop_start(const char *bdf, struct dma_loop *l)
 	l->stop = shared;
 	l->done = shared + 1;
 	l->stuck = shared + 2;
-	if (edu_open_sysfs(&e) || edu_enable(&e)) {
-		edu_close(&e);
+	if (sysfs_dev_open(&e) || pci_enable_dma(&e)) {
+		pci_dev_close(&e);
 		return -EIO;
 	}
 	fflush(NULL);
 	l->pid = fork();
 	if (l->pid < 0) {
-		edu_close(&e);
+		pci_dev_close(&e);
 		return -errno;
 	}
 	if (!l->pid) {
@@ -1213,7 +801,7 @@ static int dma_loop_start(const char *bdf, struct dma_loop *l)
 		}
 		_exit(0);
 	}
-	edu_close(&e);
+	pci_dev_close(&e);
 	/* The device is at work on the kept tables before the re-attach. */
 	end = now_ms() + EDU_DMA_TIMEOUT_MS;
 	while (!*l->done && !*l->stuck && now_ms() < end)
@@ -1265,15 +853,7 @@ static void hold(struct vmm *v, struct vmm *v2, bool defer)
 		fclose(demo_out);
 		demo_out = NULL;
 	}
-	setsid();
-	fd = open("/dev/null", O_RDWR);
-	if (fd >= 0) {
-		dup2(fd, 0);
-		dup2(fd, 1);
-		dup2(fd, 2);
-		if (fd > 2)
-			close(fd);
-	}
+	vfio_holder_detach();
 	if (defer) {
 		struct timespec ts = { .tv_sec = HOLD_SECS };
 
@@ -1302,13 +882,13 @@ static void check_set_persistent_refusals(void)
 
 	if (pathat(path, sizeof(path), DOM_FILE))
 		ksft_exit_fail_msg("%s: path too long\n", DOM_FILE);
-	container = container_open();
+	container = vfio_container_open();
 	if (container < 0)
 		ksft_exit_fail_msg("cannot open a VFIO container: %s\n",
 				   strerror(-container));
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
-	ret = fd < 0 ? -errno : set_persistent(container, fd);
+	ret = fd < 0 ? -errno : vfio_set_persistent(container, fd);
 	ksft_test_result(ret == -EBADF,
 			 "SET_PERSISTENT_PGTABLES refuses %s opened read-only: EBADF (%s)\n",
 			 DOM_FILE, ret ? strerror(-ret) : "accepted");
@@ -1325,7 +905,7 @@ static void check_set_persistent_refusals(void)
 		fd = open(path, O_RDWR | O_CLOEXEC);
 		if (fd < 0)
 			_exit(101);
-		ret = set_persistent(container, fd);
+		ret = vfio_set_persistent(container, fd);
 		_exit(ret == -EPERM ? 0 : ret ? -ret : 102);
 	}
 	ret = pid < 0 || waitpid(pid, &status, 0) != pid ? -1 :
@@ -1344,12 +924,12 @@ static void check_set_persistent_refusals(void)
 static void check_map_refused(struct vmm *v, void *vaddr, uint64_t len,
 			      int want, const char *what)
 {
-	int ret = dma_map(v->container, vaddr, IOVA_UNMAPPED, len, 0);
+	int ret = vfio_dma_map(v->container, vaddr, IOVA_UNMAPPED, len, 0);
 
 	ksft_test_result(ret == want, "MAP_DMA of %s: %s (%s)\n", what,
 			 strerror(-want), ret ? strerror(-ret) : "mapped");
 	if (!ret)
-		dma_unmap(v->container, IOVA_UNMAPPED, len);
+		vfio_dma_unmap(v->container, IOVA_UNMAPPED, len);
 }
 
 /* A new pkernfs file of @len bytes, mapped shared; NULL on failure. */
@@ -1535,12 +1115,12 @@ static void expect_live_update_refused(struct vmm *v, void *vaddr,
 {
 	int ret;
 
-	ret = dma_map_flags(v->container, vaddr, IOVA_BASE, RAM_SIZE,
+	ret = vfio_dma_map_flags(v->container, vaddr, IOVA_BASE, RAM_SIZE,
 			    flags | VFIO_DMA_MAP_FLAG_LIVE_UPDATE);
 	ksft_test_result(ret == -EINVAL, "MAP_DMA LIVE_UPDATE %s: EINVAL (%s)\n",
 			 what, ret ? strerror(-ret) : "accepted");
 	if (!ret)
-		dma_unmap(v->container, IOVA_BASE, RAM_SIZE);
+		vfio_dma_unmap(v->container, IOVA_BASE, RAM_SIZE);
 }
 
 /*
@@ -1571,7 +1151,7 @@ static void map_kept_extra(struct vmm *v)
 	int ret;
 
 	for (i = 0; i < ARRAY_SIZE(iova); i++) {
-		ret = dma_map(v->container, v->ram + KEPT_LEN, iova[i],
+		ret = vfio_dma_map(v->container, v->ram + KEPT_LEN, iova[i],
 			      KEPT_LEN, 0);
 		ksft_test_result(!ret,
 				 "MAP_DMA the second half of guest RAM at IOVA %#" PRIx64 " too, not to be re-declared (%s)\n",
@@ -1626,25 +1206,25 @@ static void stage1(const char *bdf, const char *bdf2)
 		check_set_persistent_refusals();
 	}
 	/* Only an iommu/ file can hold page tables. */
-	ret = set_persistent(v.container, v.ram_fd);
+	ret = vfio_set_persistent(v.container, v.ram_fd);
 	ksft_test_result(ret, "SET_PERSISTENT_PGTABLES refuses a file outside iommu/ (%s)\n",
 			 ret ? strerror(-ret) : "accepted");
 	if (!no_persist) {
-		ret = set_persistent(v.container, v.dom_fd);
+		ret = vfio_set_persistent(v.container, v.dom_fd);
 		ksft_test_result(!ret, "SET_PERSISTENT_PGTABLES %s (%s)\n",
 				 DOM_FILE, strerror(-ret));
 	}
-	ret = set_iommu(v.container);
+	ret = vfio_set_iommu(v.container);
 	if (ret)
 		ksft_exit_fail_msg("VFIO_SET_IOMMU: %s\n", strerror(-ret));
 	ksft_test_result_pass("VFIO_SET_IOMMU(VFIO_TYPE1v2_IOMMU)\n");
 	if (!no_persist) {
-		ret = set_persistent(v.container, v.dom_fd);
+		ret = vfio_set_persistent(v.container, v.dom_fd);
 		ksft_test_result(ret, "SET_PERSISTENT_PGTABLES refused after VFIO_SET_IOMMU (%s)\n",
 				 ret ? strerror(-ret) : "accepted");
 	}
 
-	ret = dma_map(v.container, v.ram, IOVA_BASE, RAM_SIZE, 0);
+	ret = vfio_dma_map(v.container, v.ram, IOVA_BASE, RAM_SIZE, 0);
 	ksft_test_result(!ret, "MAP_DMA guest RAM at IOVA %#llx (%s)\n",
 			 IOVA_BASE, strerror(-ret));
 	if (ret)
@@ -1662,11 +1242,11 @@ static void stage1(const char *bdf, const char *bdf2)
 		     DOM_FILE, pgd_addr(st.pgd));
 	}
 
-	if (edu_open_vfio(&v.edu))
+	if (vfio_dev_open(&v.edu))
 		ksft_exit_fail_msg("cannot open %s through VFIO\n", bdf);
-	if (edu_enable(&v.edu))
+	if (pci_enable_dma(&v.edu))
 		ksft_exit_fail_msg("cannot enable %s\n", bdf);
-	ret = cfg_read16(&v.edu, PCI_COMMAND, &cmd);
+	ret = pci_cfg_read16(&v.edu, PCI_COMMAND, &cmd);
 	ksft_test_result(!ret && (cmd & PCI_COMMAND_MASTER),
 			 "edu: bus mastering on (command %#06x)\n", cmd);
 	check_ident(&v.edu, "edu");
@@ -1681,8 +1261,8 @@ static void stage1(const char *bdf, const char *bdf2)
 
 	check_msi(&v.edu, IOVA_BASE + OFF_A);
 
-	edu_wr(&v.edu, EDU_REG_LIVENESS, LIVENESS_VALUE);
-	ksft_test_result(edu_rd(&v.edu, EDU_REG_LIVENESS) == ~LIVENESS_VALUE,
+	bar_wr32(&v.edu, EDU_REG_LIVENESS, LIVENESS_VALUE);
+	ksft_test_result(bar_rd32(&v.edu, EDU_REG_LIVENESS) == ~LIVENESS_VALUE,
 			 "edu: liveness register holds ~%#x\n", LIVENESS_VALUE);
 
 	if (bdf2)
@@ -1691,10 +1271,10 @@ static void stage1(const char *bdf, const char *bdf2)
 	if (no_persist) {
 		if (bdf2)
 			edu2_negative(bdf2, &v, st.seed + SEED_CANARY);
-		unmapped = dma_unmap(v.container, IOVA_BASE, RAM_SIZE);
+		unmapped = vfio_dma_unmap(v.container, IOVA_BASE, RAM_SIZE);
 		ksft_test_result(unmapped == (int64_t)RAM_SIZE,
 				 "UNMAP_DMA guest RAM (%" PRId64 ")\n", unmapped);
-		cfg_write16(&v.edu, PCI_COMMAND, cmd & ~PCI_COMMAND_MASTER);
+		pci_cfg_write16(&v.edu, PCI_COMMAND, cmd & ~PCI_COMMAND_MASTER);
 		vmm_close(&v);
 		return;
 	}
@@ -1785,7 +1365,7 @@ static void check_kept_not_redeclared(struct vmm *v, const char *bdf,
 
 	/* 4 KiB inside the 2 MiB page: unmapping it would split the page. */
 	pk_fill(kept, 4096, seed + SEED_K_OLD, 0);
-	unmapped = dma_unmap(v->container, IOVA_KEPT_UNMAP + 4096, 4096);
+	unmapped = vfio_dma_unmap(v->container, IOVA_KEPT_UNMAP + 4096, 4096);
 	ksft_test_result(unmapped == -EBUSY,
 			 "UNMAP_DMA of 4 KiB inside a kept 2 MiB IOMMU page nobody re-declared: EBUSY (%s)\n",
 			 unmapped < 0 ? strerror(-unmapped) : "unmapped");
@@ -1796,7 +1376,7 @@ static void check_kept_not_redeclared(struct vmm *v, const char *bdf,
 			 "the kept 2 MiB page is whole: guest RAM under it intact (%s), edu still reads it\n",
 			 bad < 0 ? "yes" : "no");
 
-	unmapped = dma_unmap(v->container, IOVA_KEPT_UNMAP, KEPT_LEN);
+	unmapped = vfio_dma_unmap(v->container, IOVA_KEPT_UNMAP, KEPT_LEN);
 	ksft_test_result(!unmapped,
 			 "UNMAP_DMA of the kept mapping at IOVA %#llx: done, 0 tracked bytes (%" PRId64 ")\n",
 			 IOVA_KEPT_UNMAP, unmapped);
@@ -1807,17 +1387,17 @@ static void check_kept_not_redeclared(struct vmm *v, const char *bdf,
 
 	/* A 4 KiB page would go into the 2 MiB page, taken for a table. */
 	pk_fill(kept, 4096, seed + SEED_K_OLD, 0);
-	ret = dma_map(v->container, v->ram + OFF_K, IOVA_KEPT_OVER + OFF_K,
+	ret = vfio_dma_map(v->container, v->ram + OFF_K, IOVA_KEPT_OVER + OFF_K,
 		      4096, 0);
 	ksft_test_result(ret == -EBUSY,
 			 "MAP_DMA of 4 KiB inside a kept 2 MiB IOMMU page nobody re-declared: EBUSY (%s)\n",
 			 strerror(-ret));
 	if (!ret)
-		dma_unmap(v->container, IOVA_KEPT_OVER + OFF_K, 4096);
+		vfio_dma_unmap(v->container, IOVA_KEPT_OVER + OFF_K, 4096);
 	bad = pk_check(kept, 4096, seed + SEED_K_OLD, 0);
 	ksft_test_result(bad < 0, "guest RAM under the kept 2 MiB page intact\n");
 
-	ret = dma_map(v->container, v->ram, IOVA_KEPT_OVER, KEPT_LEN, 0);
+	ret = vfio_dma_map(v->container, v->ram, IOVA_KEPT_OVER, KEPT_LEN, 0);
 	ksft_test_result(!ret,
 			 "MAP_DMA the first half of guest RAM over the kept mapping at IOVA %#llx (%s)\n",
 			 IOVA_KEPT_OVER, strerror(-ret));
@@ -1826,7 +1406,7 @@ static void check_kept_not_redeclared(struct vmm *v, const char *bdf,
 			 "edu: IOVA %#llx reads the new mapping's memory\n",
 			 IOVA_KEPT_OVER + OFF_K);
 	if (!ret) {
-		unmapped = dma_unmap(v->container, IOVA_KEPT_OVER, KEPT_LEN);
+		unmapped = vfio_dma_unmap(v->container, IOVA_KEPT_OVER, KEPT_LEN);
 		ksft_test_result(unmapped == (int64_t)KEPT_LEN,
 				 "UNMAP_DMA of it (%" PRId64 ")\n", unmapped);
 	}
@@ -1850,12 +1430,12 @@ static void check_later_open_resets(const char *bdf)
 	ret = pathat(path, sizeof(path), DOM_FILE2);
 	if (!ret) {
 		fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-		ret = fd < 0 ? -errno : set_persistent(v.container, fd);
+		ret = fd < 0 ? -errno : vfio_set_persistent(v.container, fd);
 	}
 	if (!ret)
-		ret = set_iommu(v.container);
+		ret = vfio_set_iommu(v.container);
 	if (!ret)
-		ret = edu_open_vfio(&v.edu);
+		ret = vfio_dev_open(&v.edu);
 	free(kmsg_find_count(NO_RESET_MSG, &after));
 	ksft_test_result(!ret && before == 1 && after == before,
 			 "a later VMM on the same boot, with a persistent container of its own, gets edu reset (%s; \"%s\": %u, then %u)\n",
@@ -1904,7 +1484,7 @@ static void stage2(const char *bdf, const char *bdf2)
 	check_kept_context(&st, bdf);
 
 	/* The command register, as the new kernel left it. */
-	ret = sysfs_command(bdf, &cmd0);
+	ret = pci_sysfs_command(bdf, &cmd0);
 	kept_master = !ret && (cmd0 & PCI_COMMAND_MASTER);
 	ksft_test_result(kept_master,
 			 "edu: bus mastering still on after vfio-pci probe, before VFIO open (command %#06x)\n",
@@ -1917,10 +1497,10 @@ static void stage2(const char *bdf, const char *bdf2)
 		ksft_exit_fail_msg("cannot re-attach under DMA\n");
 
 	vmm_container(&v);
-	ret = set_persistent(v.container, v.dom_fd);
+	ret = vfio_set_persistent(v.container, v.dom_fd);
 	ksft_test_result(!ret, "SET_PERSISTENT_PGTABLES %s again (%s)\n",
 			 DOM_FILE, strerror(-ret));
-	ret = set_iommu(v.container);
+	ret = vfio_set_iommu(v.container);
 	if (ret)
 		ksft_exit_fail_msg("VFIO_SET_IOMMU: %s\n", strerror(-ret));
 	ksft_test_result_pass("VFIO_SET_IOMMU(VFIO_TYPE1v2_IOMMU)\n");
@@ -1928,13 +1508,13 @@ static void stage2(const char *bdf, const char *bdf2)
 	check_live_update_refusals(&v);
 
 	/* Before the real one: the right IOVA with the wrong page. */
-	ret = dma_map(v.container, v.ram, IOVA_BASE + RAM_SIZE - 4096, 4096,
+	ret = vfio_dma_map(v.container, v.ram, IOVA_BASE + RAM_SIZE - 4096, 4096,
 		      VFIO_DMA_MAP_FLAG_LIVE_UPDATE);
 	ksft_test_result(ret == -EINVAL,
 			 "MAP_DMA LIVE_UPDATE of a page that IOVA %#llx does not map: EINVAL (%s)\n",
 			 IOVA_BASE + RAM_SIZE - 4096, strerror(-ret));
 
-	ret = dma_map(v.container, v.ram, IOVA_BASE, RAM_SIZE,
+	ret = vfio_dma_map(v.container, v.ram, IOVA_BASE, RAM_SIZE,
 		      VFIO_DMA_MAP_FLAG_LIVE_UPDATE);
 	ksft_test_result(!ret, "MAP_DMA LIVE_UPDATE guest RAM at IOVA %#llx, all of it still kept (%s)\n",
 			 IOVA_BASE, strerror(-ret));
@@ -1957,13 +1537,13 @@ static void stage2(const char *bdf, const char *bdf2)
 			 vtd_context_did(&ctx), vtd_context_did(&st.ctx));
 	pgd = vtd_context_pgd(&ctx);
 
-	ret = dma_map(v.container, v.ram, IOVA_UNMAPPED, 4096,
+	ret = vfio_dma_map(v.container, v.ram, IOVA_UNMAPPED, 4096,
 		      VFIO_DMA_MAP_FLAG_LIVE_UPDATE);
 	ksft_test_result(ret == -EINVAL,
 			 "MAP_DMA LIVE_UPDATE of never-mapped IOVA %#llx: EINVAL (%s)\n",
 			 IOVA_UNMAPPED, strerror(-ret));
 	if (!ret)
-		dma_unmap(v.container, IOVA_UNMAPPED, 4096);
+		vfio_dma_unmap(v.container, IOVA_UNMAPPED, 4096);
 
 	bad = pk_check(v.ram + OFF_B, DMA_LEN, st.seed + SEED_B, 0);
 	landed = bad < 0;
@@ -1980,19 +1560,19 @@ static void stage2(const char *bdf, const char *bdf2)
 	ksft_test_result(bad < 0, "stage 1 DMA result at %#llx intact\n",
 			 OFF_A_BACK);
 
-	if (edu_open_vfio(&v.edu))
+	if (vfio_dev_open(&v.edu))
 		ksft_exit_fail_msg("cannot open %s through VFIO\n", bdf);
 	/*
 	 * A reset by the open (FLR, or a reset of the root port's secondary
 	 * bus) would clear the command register: edu's own registers have
 	 * no reset handler in QEMU and would tell nothing.
 	 */
-	ret = cfg_read16(&v.edu, PCI_COMMAND, &cmd);
+	ret = pci_cfg_read16(&v.edu, PCI_COMMAND, &cmd);
 	kept_master &= !ret && (cmd & PCI_COMMAND_MASTER);
 	ksft_test_result(!ret && (cmd & PCI_COMMAND_MASTER),
 			 "edu: not reset by the VFIO open, bus mastering still on (command %#06x)\n",
 			 cmd);
-	if (edu_enable(&v.edu))
+	if (pci_enable_dma(&v.edu))
 		ksft_exit_fail_msg("cannot enable %s\n", bdf);
 	check_ident(&v.edu, "edu");
 
@@ -2041,10 +1621,10 @@ static void stage2(const char *bdf, const char *bdf2)
 				 ret ? strerror(-ret) : "unlinked");
 	}
 
-	unmapped = dma_unmap(v.container, IOVA_BASE, RAM_SIZE);
+	unmapped = vfio_dma_unmap(v.container, IOVA_BASE, RAM_SIZE);
 	ksft_test_result(unmapped == (int64_t)RAM_SIZE,
 			 "UNMAP_DMA guest RAM (%" PRId64 ")\n", unmapped);
-	cfg_write16(&v.edu, PCI_COMMAND, cmd & ~PCI_COMMAND_MASTER);
+	pci_cfg_write16(&v.edu, PCI_COMMAND, cmd & ~PCI_COMMAND_MASTER);
 	vmm_close(&v);
 	check_later_open_resets(bdf);
 
@@ -2081,7 +1661,7 @@ static void release_kept(const char *bdf)
 
 	vmm_init(&v, bdf);
 	vmm_container(&v);
-	ret = set_iommu(v.container);
+	ret = vfio_set_iommu(v.container);
 	ksft_test_result(!ret, "an ordinary container takes edu over (VFIO_SET_IOMMU: %s)\n",
 			 strerror(-ret));
 	ret = vtd_context_of(bdf, &ctx);
@@ -2091,9 +1671,9 @@ static void release_kept(const char *bdf)
 			 ret ? strerror(-ret) : "present",
 			 ret ? 0 : vtd_context_pgd(&ctx));
 
-	ret = edu_open_vfio(&v.edu);
+	ret = vfio_dev_open(&v.edu);
 	if (!ret)
-		ret = edu_enable(&v.edu);
+		ret = pci_enable_dma(&v.edu);
 	if (!ret) {
 		edu_dma_start(&v.edu, IOVA_BASE + OFF_A, EDU_BUF, DMA_LEN,
 			      false);
@@ -2125,10 +1705,10 @@ static void noroot(const char *bdf)
 	if (dom_open(&v, true))
 		ksft_exit_fail_msg("cannot create %s\n", DOM_FILE);
 	vmm_container(&v);
-	ret = set_persistent(v.container, v.dom_fd);
+	ret = vfio_set_persistent(v.container, v.dom_fd);
 	ksft_test_result(!ret, "SET_PERSISTENT_PGTABLES %s (%s)\n", DOM_FILE,
 			 strerror(-ret));
-	ret = set_iommu(v.container);
+	ret = vfio_set_iommu(v.container);
 	ksft_test_result(ret == -EOPNOTSUPP,
 			 "VFIO_SET_IOMMU refuses a persistent domain on a unit whose tables are not in pkernfs: EOPNOTSUPP (%s)\n",
 			 ret ? strerror(-ret) : "accepted");
