@@ -6,7 +6,8 @@
 # uapi headers).  Skipped, with a notice, until that Makefile exists.
 # Also builds pkernfs-fsck statically into build/guest-tools, for the guest
 # to check the live region through /dev/mem, and the benchmark helper
-# (selftests/pkernfs/bench/, for 'make bench') into build/selftests.
+# (selftests/pkernfs/bench/, for 'make bench') into build/selftests, and
+# the host side of scenarios (selftests/pkernfs/host/) into build/host-tools.
 
 set -eu
 
@@ -31,6 +32,8 @@ main()
 		LDFLAGS=-static "$build/guest-tools/pkernfs-fsck"
 	run_long SELFTST "pkbench (static)" "$build/logs/bench.log" \
 		make -C "$dir/bench" OUTPUT="$build/selftests"
+	run_long SELFTST "host tools" "$build/logs/host-tools.log" \
+		make -C "$dir/host" OUTPUT="$build/host-tools"
 }
 
 main "$@"

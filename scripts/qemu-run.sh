@@ -78,6 +78,38 @@ scenario_qemu_args()
 	return 0
 }
 
+# scenario_sender NAME: "RATE SECONDS" from NAME.sender, if present: the
+# scenario's NIC is fed test frames at RATE a second for at most SECONDS
+# by host/pkernfs_frame_sender, through a loopback UDP port that replaces
+# @NIC_PORT@ in NAME.qemu (and that port + 1, @NIC_PEER_PORT@, where
+# QEMU would send what the guest transmits).
+scenario_sender()
+{
+	local f
+
+	f=$(scenario_file "$1.sender")
+	[ -f "$f" ] && sed -e 's/#.*//' "$f" | tr -s ' \n' '  '
+	return 0
+}
+
+# free_udp_port: a port P such that neither P nor P + 1 has a UDP socket
+# bound here (/proc/net/udp lists them in hex).
+free_udp_port()
+{
+	local used port
+
+	used=" $(tail -n +2 /proc/net/udp | while read -r _ addr _; do
+		echo $((16#${addr#*:}))
+	done | tr '\n' ' ')"
+	while :; do
+		port=$((40000 + RANDOM % 20000))
+		case $used in
+		*" $port "* | *" $((port + 1)) "*) ;;
+		*) echo "$port"; return 0 ;;
+		esac
+	done
+}
+
 # TCG unless PKT_ACCEL says otherwise: on this kind of machine /dev/kvm may
 # exist and still abort QEMU with -cpu max ("failed to set MSR 0x10a").
 qemu_accel()
@@ -88,6 +120,7 @@ qemu_accel()
 main()
 {
 	local follow=0 timeout=300 dir= extra= scenario cmdline pid rc=0 start opt boots
+	local sender sender_pid= port
 	local -a qemu_extra
 	local mem=2G cpu=max
 	# A kernel under development can be booted in place of the usual one.
@@ -118,6 +151,12 @@ main()
 
 	cmdline="$base_args $(scenario_args "$scenario")"
 	read -r -a qemu_extra <<<"$(scenario_qemu_args "$scenario")"
+	sender=$(scenario_sender "$scenario")
+	if [ -n "$sender" ]; then
+		port=$(free_udp_port)
+		qemu_extra=("${qemu_extra[@]//@NIC_PORT@/$port}")
+		qemu_extra=("${qemu_extra[@]//@NIC_PEER_PORT@/$((port + 1))}")
+	fi
 	cmdline="$cmdline pkt.scenario=$scenario pkt.stage=1${extra:+ $extra}"
 
 	mkdir -p "$dir"
@@ -137,12 +176,23 @@ main()
 		-kernel "$kernel" -initrd "$initrd" \
 		-append "$cmdline" </dev/null >"$dir/qemu.log" 2>&1 &
 	pid=$!
-	trap 'kill "$pid" 2>/dev/null; exit 130' INT TERM
+	if [ -n "$sender" ]; then
+		# shellcheck disable=SC2086 # RATE SECONDS
+		"$build/host-tools/pkernfs_frame_sender" "$port" $sender \
+			>"$dir/sender.log" 2>&1 &
+		sender_pid=$!
+	fi
+	trap 'kill "$pid" $sender_pid 2>/dev/null; exit 130' INT TERM
 	if [ "$follow" -eq 1 ]; then
 		tail -n +1 -f --pid="$pid" "$dir/output.log" | tr -d '\r'
 	fi
 	wait "$pid" || rc=$?
 	trap - INT TERM
+	if [ -n "$sender_pid" ]; then
+		kill "$sender_pid" 2>/dev/null || true
+		wait "$sender_pid" || true
+		say SENDER "$(cat "$dir/sender.log")"
+	fi
 
 	boots=$(grep -c 'Linux version' "$dir/console.log" 2>/dev/null || true)
 	case $rc in

@@ -377,16 +377,25 @@ PK_EDU_ID=0x1234:0x11e8
 PK_DMA_HOLDER=/tmp/pkernfs_vfio.pid
 PK_DMA_STARTED=/tmp/pkernfs_vfio.started
 
-# pk_edu_devices: the BDFs of the edu devices, in bus order.
-pk_edu_devices()
+# QEMU's e1000e (an Intel 82574L), the NIC of the nic-rx scenario.
+PK_E1000E_ID=0x8086:0x10d3
+
+# pk_pci_devices VENDOR:DEVICE: the BDFs of those PCI devices, in bus order.
+pk_pci_devices()
 {
 	local d
 
 	for d in /sys/bus/pci/devices/*; do
-		[ "$(cat "$d/vendor"):$(cat "$d/device")" = "$PK_EDU_ID" ] &&
+		[ "$(cat "$d/vendor"):$(cat "$d/device")" = "$1" ] &&
 			echo "${d##*/}"
 	done
 	return 0
+}
+
+# pk_edu_devices: the BDFs of the edu devices, in bus order.
+pk_edu_devices()
+{
+	pk_pci_devices "$PK_EDU_ID"
 }
 
 # pk_bind_vfio BDF: hand PCI device BDF to vfio-pci.
