@@ -118,7 +118,6 @@
 #define DOM_NAME		"dom-0"
 #define ROOT_PGTABLES		"iommu/root-pgtables"
 #define DOM_FILE2		"iommu/dom-1"	/* a later VMM's, in stage 2 */
-#define NO_RESET_MSG		"kept running through the live update, not reset"
 #define RAM_SIZE		(4ULL << 20)
 #define IOVA_BASE		0ULL		/* where every VMM puts RAM */
 #define IOVA_UNMAPPED		0x800000ULL	/* never mapped */
@@ -1419,12 +1418,14 @@ static void check_kept_not_redeclared(struct vmm *v, const char *bdf,
  */
 static void check_later_open_resets(const char *bdf)
 {
+	char path[PATH_MAX], needle[128];
 	unsigned int before, after;
-	char path[PATH_MAX];
 	int fd = -1, ret;
 	struct vmm v;
 
-	free(kmsg_find_count(NO_RESET_MSG, &before));
+	/* "vfio-pci BDF: kept running...": this edu's, not another device's. */
+	snprintf(needle, sizeof(needle), "%s: %s", bdf, NO_RESET_MSG);
+	free(kmsg_find_count(needle, &before));
 	vmm_init(&v, bdf);
 	vmm_container(&v);
 	ret = pathat(path, sizeof(path), DOM_FILE2);
@@ -1436,7 +1437,7 @@ static void check_later_open_resets(const char *bdf)
 		ret = vfio_set_iommu(v.container);
 	if (!ret)
 		ret = vfio_dev_open(&v.edu);
-	free(kmsg_find_count(NO_RESET_MSG, &after));
+	free(kmsg_find_count(needle, &after));
 	ksft_test_result(!ret && before == 1 && after == before,
 			 "a later VMM on the same boot, with a persistent container of its own, gets edu reset (%s; \"%s\": %u, then %u)\n",
 			 strerror(-ret), NO_RESET_MSG, before, after);

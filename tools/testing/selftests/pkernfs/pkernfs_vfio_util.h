@@ -38,6 +38,9 @@ struct vfio_set_persistent_pgtables {
 #define VFIO_PERSISTENT_PGTABLES		11
 #endif
 
+/* What vfio-pci logs, after the device, when it opens a kept device. */
+#define NO_RESET_MSG	"kept running through the live update, not reset"
+
 /* One PCI device, through VFIO (BAR0 from the device fd) or through sysfs. */
 struct vfio_pci_dev {
 	const char *bdf;
