@@ -8,7 +8,7 @@
  * test frames (pkernfs_frame.h) through a loopback UDP socket.  This
  * program is the smallest driver that lets it receive: one RX ring of
  * legacy descriptors and its buffers in the pkernfs file nic-ram, mapped
- * at IOVA 0 through a container whose page tables live in iommu/dom-0
+ * at IOVA 0 through a container whose page tables live in iommu/nic-dom
  * (VFIO_CONTAINER_SET_PERSISTENT_PGTABLES).  No interrupts: it polls.
  *
  *   pkernfs_nic start BDF
@@ -18,7 +18,7 @@
  *	nic-ram itself, until the kexec stops it.
  *
  *   pkernfs_nic resume BDF
- *	On the 'liveupdate' boot: re-attach iommu/dom-0 and re-declare
+ *	On the 'liveupdate' boot: re-attach iommu/nic-dom and re-declare
  *	nic-ram (VFIO_DMA_MAP_FLAG_LIVE_UPDATE), open the NIC without
  *	resetting or re-initialising anything, and read on from where the
  *	old kernel's poller stopped.  The frames already in the ring then
@@ -96,7 +96,7 @@ struct rx_desc {
 #define IOVA_BASE		0ULL
 
 #define NIC_RAM			"nic-ram"
-#define DOM_FILE		"iommu/dom-0"
+#define DOM_FILE		"iommu/nic-dom"
 #define STATE_MAGIC		0x706b6e69632d7631ULL	/* "pknic-v1" */
 
 #define POLL_MS			2	/* between two looks at the ring */
@@ -171,7 +171,7 @@ static int open_at_mnt(const char *name, bool create)
 		    0600);
 }
 
-/* Open (or create) nic-ram and iommu/dom-0 and map nic-ram. */
+/* Open (or create) nic-ram and iommu/nic-dom and map nic-ram. */
 static int ram_open(struct nic *n, bool create)
 {
 	void *p;

@@ -8,7 +8,7 @@
 #
 # Stage 1 binds the NIC to vfio-pci and runs 'pkernfs_nic start': its RX
 # ring and buffers are in the pkernfs file nic-ram, mapped through a
-# persistent container (iommu/dom-0); it resets the NIC once, checks the
+# persistent container (iommu/nic-dom); it resets the NIC once, checks the
 # first frames, and leaves a poller reading the ring, which the kexec
 # stops mid-stream.
 #
@@ -38,7 +38,7 @@ stage1()
 {
 	setup
 	pk_run pkernfs_nic start "$NIC"
-	pk_dma_marks marked "stage 1, NIC receiving" nic-ram dom-0
+	pk_dma_marks marked "stage 1, NIC receiving" nic-ram nic-dom
 	pk_dmesg_check
 	pk_kexec_next
 }
