@@ -68,16 +68,16 @@ setup()
 	esac
 }
 
+# stdin_is PID FILE: process PID has FILE open on its stdin.
+stdin_is()
+{
+	[ "$(readlink "/proc/$1/fd/0")" = "$2" ]
+}
+
 # holding PID FILE: process PID has FILE open on its stdin (within 20 s).
 holding()
 {
-	local i=0
-
-	while [ "$(readlink "/proc/$1/fd/0")" != "$2" ]; do
-		[ "$i" -lt 200 ] || return 1
-		sleep 0.1
-		i=$((i + 1))
-	done
+	pk_poll 200 stdin_is "$1" "$2"
 }
 
 # operate N: start case N's operation in the background (it never ends).

@@ -356,17 +356,30 @@ pk_arm_cut()
 		echo "$n" >"$PK_CUT/cut_point"
 }
 
+# pk_poll TENTHS CMD [ARG]...: run CMD every 0.1 s until it succeeds, at
+# most TENTHS times; false if it never did.
+pk_poll()
+{
+	local tries=$1 i=0
+
+	shift
+	while ! "$@"; do
+		i=$((i + 1))
+		[ "$i" -lt "$tries" ] || return 1
+		sleep 0.1
+	done
+}
+
+# pk_in_log TEXT: TEXT is in the kernel log.
+pk_in_log()
+{
+	dmesg | grep -qF "$1"
+}
+
 # pk_wait_log TEXT: TEXT appears in the kernel log within 20 s.
 pk_wait_log()
 {
-	local i=0
-
-	while [ "$i" -lt 200 ]; do
-		dmesg | grep -qF "$1" && return 0
-		sleep 0.1
-		i=$((i + 1))
-	done
-	return 1
+	pk_poll 200 pk_in_log "$1"
 }
 
 # The edu PCI device (QEMU -device edu), passed through with vfio-pci.
@@ -427,19 +440,18 @@ pk_runtime_pm()
 		echo unsupported
 }
 
+# pk_runtime_pm_is BDF STATUS: the runtime PM status of BDF is STATUS.
+pk_runtime_pm_is()
+{
+	[ "$(pk_runtime_pm "$1")" = "$2" ]
+}
+
 # pk_wait_runtime_pm BDF STATUS: the runtime PM status of BDF is STATUS
 # within 5 s.  An idle device that a driver lets suspend gets there in
 # milliseconds: waiting longer for one that must not would prove nothing.
 pk_wait_runtime_pm()
 {
-	local i=0
-
-	while [ "$i" -lt 50 ]; do
-		[ "$(pk_runtime_pm "$1")" = "$2" ] && return 0
-		sleep 0.1
-		i=$((i + 1))
-	done
-	return 1
+	pk_poll 50 pk_runtime_pm_is "$1" "$2"
 }
 
 # pk_start_held_dma: have the holder (PK_DMA_HOLDER) start its last DMA and
@@ -448,13 +460,7 @@ pk_wait_runtime_pm()
 # that the DMA lands while the kernels switch.
 pk_start_held_dma()
 {
-	local i=0
-
 	[ -s "$PK_DMA_HOLDER" ] || return 1
 	kill -USR1 "$(cat "$PK_DMA_HOLDER")" || return 1
-	while [ ! -e "$PK_DMA_STARTED" ] && [ "$i" -lt 50 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	[ -e "$PK_DMA_STARTED" ]
+	pk_poll 50 test -e "$PK_DMA_STARTED"
 }
