@@ -93,7 +93,10 @@ scenario_sender()
 }
 
 # free_udp_port: a port P such that neither P nor P + 1 has a UDP socket
-# bound here (/proc/net/udp lists them in hex).
+# bound here (/proc/net/udp lists them in hex), below Linux's ephemeral
+# range so that no socket picks it meanwhile.  QEMU binds with
+# SO_REUSEADDR and would share a port silently; only two runs that pick
+# in the same instant, before either QEMU has bound, can meet.
 free_udp_port()
 {
 	local used port
@@ -102,7 +105,7 @@ free_udp_port()
 		echo $((16#${addr#*:}))
 	done | tr '\n' ' ')"
 	while :; do
-		port=$((40000 + RANDOM % 20000))
+		port=$((20000 + RANDOM % 12000))
 		case $used in
 		*" $port "* | *" $((port + 1)) "*) ;;
 		*) echo "$port"; return 0 ;;

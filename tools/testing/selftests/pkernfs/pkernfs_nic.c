@@ -25,6 +25,10 @@
  *	are those the NIC received while no kernel was reading it: the
  *	kexec.  Receive a few seconds more and report.
  *
+ *   pkernfs_nic alive
+ *	Whether the poller 'start' left still reads the ring: the scenario
+ *	asks right before 'kexec -e'.
+ *
  * Every frame is checked byte for byte.  The sequence numbers tell
  * losses: the only loss allowed is a ring overrun (the ring was full when
  * the reader came back), counted as such.  Report, as '# nic:' lines:
@@ -134,6 +138,7 @@ struct rx_state {
 	uint64_t magic;
 	uint64_t commit;	/* stats[commit & 1] is the current slot */
 	struct rx_stats stats[2];
+	uint64_t polls;		/* the poller's looks at the ring */
 };
 
 struct nic {
@@ -353,6 +358,8 @@ static void rx_refill(struct nic *n, unsigned int from, unsigned int to)
 {
 	unsigned int i;
 
+	/* Published before any descriptor is cleared (struct rx_state). */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	for (i = from; i != to; i = (i + 1) % RING_DESCS)
 		n->ring[i].status = 0;
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
@@ -388,7 +395,8 @@ static void rx_for(struct nic *n, uint64_t frames, unsigned int ms)
 	uint64_t taken = 0, got;
 
 	while (taken < frames && now_ms() < end) {
-		got = rx_poll(n, RING_DESCS);
+		got = rx_poll(n, frames - taken < RING_DESCS ?
+				 frames - taken : RING_DESCS);
 		if (!got)
 			sleep_ms(POLL_MS);
 		taken += got;
@@ -421,9 +429,12 @@ static void hold(struct nic *n)
 	int64_t end = now_ms() + HOLD_SECS * 1000LL;
 
 	vfio_holder_detach();
-	while (now_ms() < end)
+	while (now_ms() < end) {
 		if (!rx_poll(n, RING_DESCS))
 			sleep_ms(POLL_MS);
+		__atomic_store_n(&n->state->polls, n->state->polls + 1,
+				 __ATOMIC_RELEASE);
+	}
 	_exit(0);
 }
 
@@ -474,26 +485,81 @@ static void start(const char *bdf)
 	ksft_finished();
 }
 
+/* What the NIC wrote while no kernel read the ring (see resume()). */
+struct kexec_window {
+	uint64_t frames;	/* frames that landed then */
+	uint64_t span_ns;	/* first to last, in the sender's time */
+	uint64_t lost;		/* missing, up to the first frame after */
+	bool overrun;		/* the NIC used every descriptor it had */
+};
+
 /*
- * The live-update boot.  nic-ram holds what the old kernel's poller
- * published last: from stats.next on, the ring holds what the NIC wrote
- * while nobody read it.  RDH, read once the device is open again, marks
- * the end of that: those frames are the kexec's.  Their sender
- * timestamps must span MIN_KEXEC_SPAN_NS at least: a kexec and a boot
+ * nic-ram holds what the old kernel's poller published last (@old): from
+ * old->next on, the ring holds what the NIC wrote while nobody read it.
+ * RDH, read once the device is open again, marks the end of that.  Take
+ * those frames into @w, hand the ring back, and wait for the next frame:
+ * frames the NIC dropped for want of a descriptor show as a gap before it.
+ */
+static int rx_kexec_window(struct nic *n, const struct rx_stats *old,
+			   struct kexec_window *w)
+{
+	unsigned int rdh, rdt, i, given;
+	uint64_t first_ns = 0;
+
+	rdh = nic_rd(n, E1000_RDH);
+	rdt = nic_rd(n, E1000_RDT);
+	ksft_print_msg("nic: ring after the kexec: RDH %u, RDT %u, next %u\n",
+		       rdh, rdt, old->next);
+	if (rdh >= RING_DESCS || rdt >= RING_DESCS || old->next >= RING_DESCS)
+		return -EIO;
+
+	n->st = *old;
+	for (i = old->next; i != rdh; i = (i + 1) % RING_DESCS) {
+		if (!(n->ring[i].status & RX_DD)) {
+			ksft_print_msg("descriptor %u, before RDH, not written back\n",
+				       i);
+			n->st.corrupt++;
+			break;
+		}
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		rx_frame(n, i);
+		if (n->st.frames == old->frames + 1)
+			first_ns = n->st.last_sent_ns;
+	}
+	w->frames = n->st.frames - old->frames;
+	w->span_ns = w->frames ? n->st.last_sent_ns - first_ns : 0;
+	/* The NIC had the descriptors from old->next up to RDT. */
+	given = (rdt + RING_DESCS - old->next) % RING_DESCS;
+	w->overrun = n->st.frames + n->st.corrupt - old->frames -
+		     old->corrupt >= given;
+
+	/* Hand back what the old poller took but had not returned, too. */
+	n->st.next = i;
+	rx_publish(n);
+	rx_refill(n, (rdt + 1) % RING_DESCS, i);
+	rx_for(n, 1, RESUME_MS);
+	w->lost = n->st.lost - old->lost;
+	return 0;
+}
+
+/*
+ * The live-update boot.  The frames of the kexec window must span
+ * MIN_KEXEC_SPAN_NS of the sender's time at least: a kexec and a boot
  * take seconds, a poller misses a few milliseconds at most, so frames
  * over a longer span than that can only have landed while the kernels
- * switched.
+ * switched.  The scenario checked, right before 'kexec -e', that the
+ * poller was still at work.
  */
 static void resume(const char *bdf)
 {
-	uint64_t before, during, first_ns = 0, last_ns = 0, span;
-	unsigned int rdh, rdt, i, given;
+	uint64_t lost_after;
+	struct kexec_window w;
 	struct rx_stats old;
 	uint16_t cmd = 0;
-	bool ok, overrun;
 	struct nic n;
+	bool ok;
 
-	ksft_set_plan(9);
+	ksft_set_plan(11);
 	ok = !nic_open(&n, bdf, true);
 	ksft_test_result(ok, "nic-ram re-declared in the kept domain, %s open\n",
 			 bdf);
@@ -501,77 +567,80 @@ static void resume(const char *bdf)
 		ksft_exit_fail();
 
 	ok = n.state->magic == STATE_MAGIC;
-	ksft_test_result(ok, "the old kernel's poller left its stats in nic-ram\n");
+	ksft_test_result(ok, "the old kernel's poller left its stats in nic-ram (%" PRIu64 " polls)\n",
+			 n.state->polls);
 	if (!ok)
 		ksft_exit_fail();
 	old = n.state->stats[n.state->commit & 1];
-	ok = old.next < RING_DESCS;
-	if (!ok) {
-		ksft_print_msg("kept stats name descriptor %u of %lu\n",
-			       old.next, (unsigned long)RING_DESCS);
-		ksft_exit_fail();
-	}
 
 	pci_cfg_read16(&n.dev, PCI_COMMAND, &cmd);
 	ksft_test_result((cmd & PCI_COMMAND_MASTER) &&
-			 nic_rd(&n, E1000_RCTL) == RCTL_RX,
-			 "still bus master and receiving, not reset (command %#x, RCTL %#x)\n",
+			 nic_rd(&n, E1000_RCTL) == RCTL_RX &&
+			 nic_rd(&n, E1000_RDLEN) == RING_LEN &&
+			 nic_rd(&n, E1000_RDBAL) == IOVA_BASE + RING_OFF,
+			 "still bus master and receiving into the same ring, not reset (command %#x, RCTL %#x)\n",
 			 cmd, nic_rd(&n, E1000_RCTL));
 
-	/* What landed while no kernel read the ring. */
-	rdh = nic_rd(&n, E1000_RDH);
-	rdt = nic_rd(&n, E1000_RDT);
-	ksft_print_msg("nic: ring after the kexec: RDH %u, RDT %u, next %u\n",
-		       rdh, rdt, old.next);
-	n.st = old;
-	before = old.frames;
-	for (i = old.next; i != rdh; i = (i + 1) % RING_DESCS) {
-		if (!(n.ring[i].status & RX_DD))
-			break;
-		rx_frame(&n, i);
-		if (n.st.frames == before + 1)
-			first_ns = n.st.last_sent_ns;
-	}
-	last_ns = n.st.last_sent_ns;
-	during = n.st.frames - before;
-	/*
-	 * The NIC had the descriptors from the old poller's next one up to
-	 * RDT: if it filled them all, it dropped what came after.
-	 */
-	given = (rdt + RING_DESCS - old.next) % RING_DESCS;
-	overrun = n.st.frames + n.st.corrupt - old.frames - old.corrupt >=
-		  given;
-	span = during ? last_ns - first_ns : 0;
-	/* Hand back what the old poller took but had not returned, too. */
-	n.st.next = i;
-	rx_publish(&n);
-	rx_refill(&n, (rdt + 1) % RING_DESCS, i);
-
-	ksft_test_result(during > 0,
+	if (rx_kexec_window(&n, &old, &w))
+		ksft_exit_fail_msg("the NIC's ring pointers are out of the ring\n");
+	ksft_test_result(w.frames > 0,
 			 "%" PRIu64 " frames landed in guest RAM during the kexec\n",
-			 during);
-	ksft_test_result(span >= MIN_KEXEC_SPAN_NS,
+			 w.frames);
+	ksft_test_result(w.span_ns >= MIN_KEXEC_SPAN_NS,
 			 "they span %" PRIu64 " ms of the sender's time (want >= %llu)\n",
-			 span / 1000000, MIN_KEXEC_SPAN_NS / 1000000);
+			 w.span_ns / 1000000, MIN_KEXEC_SPAN_NS / 1000000);
 
 	rx_for(&n, UINT64_MAX, RESUME_MS);
-	ksft_test_result(n.st.frames > before + during,
+	lost_after = n.st.lost - old.lost - w.lost;
+	ksft_test_result(n.st.frames > old.frames + w.frames,
 			 "frames keep arriving after the live update\n");
 	ksft_test_result(!n.st.corrupt, "every frame byte-exact (%" PRIu64 " bad)\n",
 			 n.st.corrupt);
-	ksft_test_result(!n.st.lost || overrun,
-			 "no frame lost but to a ring overrun (%" PRIu64 " lost, ring %s)\n",
-			 n.st.lost, overrun ? "overran" : "never full");
+	ksft_test_result(!old.lost, "none lost before the kexec (%" PRIu64 ")\n",
+			 old.lost);
+	ksft_test_result(!w.lost || w.overrun,
+			 "none lost during it but to a ring overrun (%" PRIu64 " lost, ring %s)\n",
+			 w.lost, w.overrun ? "overran" : "never full");
+	ksft_test_result(!lost_after, "none lost after it (%" PRIu64 ")\n",
+			 lost_after);
 	ksft_test_result(!dmar_faults(bdf), "no DMAR fault for %s\n", bdf);
 
 	ksft_print_msg("nic: frames %" PRIu64 "..%" PRIu64 ": received before the kexec %" PRIu64
 		       ", during %" PRIu64 " (%" PRIu64 " ms), after %" PRIu64 "\n",
-		       n.st.first_seq, n.st.last_seq, before, during,
-		       span / 1000000, n.st.frames - before - during);
+		       n.st.first_seq, n.st.last_seq, old.frames, w.frames,
+		       w.span_ns / 1000000, n.st.frames - old.frames - w.frames);
 	ksft_print_msg("nic: lost %" PRIu64 "%s; longest gap %" PRIu64 " ms of sender time, before frame %" PRIu64 "\n",
-		       n.st.lost, overrun ? " (ring overrun)" : "",
+		       n.st.lost, w.overrun ? " (ring overrun)" : "",
 		       n.st.max_gap_ns / 1000000, n.st.max_gap_seq);
 	nic_wr(&n, E1000_RCTL, 0);
+	ksft_finished();
+}
+
+/*
+ * Whether the poller 'start' left still reads the ring: its count of
+ * looks at the ring, in nic-ram, grows within 200 ms.
+ */
+static void alive(void)
+{
+	struct rx_state *state;
+	uint64_t before, after;
+	void *p;
+	int fd;
+
+	ksft_set_plan(1);
+	fd = open_at_mnt(NIC_RAM, false);
+	if (fd < 0)
+		ksft_exit_fail_msg("open " NIC_RAM ": %s\n", strerror(errno));
+	p = mmap(NULL, RAM_SIZE, PROT_READ, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		ksft_exit_fail_msg("mmap " NIC_RAM ": %s\n", strerror(errno));
+	state = (struct rx_state *)((uint8_t *)p + STATE_OFF);
+	before = __atomic_load_n(&state->polls, __ATOMIC_ACQUIRE);
+	sleep_ms(200);
+	after = __atomic_load_n(&state->polls, __ATOMIC_ACQUIRE);
+	ksft_test_result(after > before,
+			 "the poller still reads the ring (%" PRIu64 " looks, then %" PRIu64 ")\n",
+			 before, after);
 	ksft_finished();
 }
 
@@ -583,6 +652,8 @@ int main(int argc, char **argv)
 		start(argv[2]);
 	else if (argc == 3 && !strcmp(argv[1], "resume"))
 		resume(argv[2]);
-	fprintf(stderr, "usage: %s start|resume BDF\n", argv[0]);
+	else if (argc == 2 && !strcmp(argv[1], "alive"))
+		alive();
+	fprintf(stderr, "usage: %s start|resume BDF | alive\n", argv[0]);
 	return KSFT_FAIL;
 }

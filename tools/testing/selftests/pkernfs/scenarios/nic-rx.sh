@@ -20,6 +20,15 @@
 
 . /scenarios/lib.sh
 
+# kexec: pk_kexec_next calls 'kexec -l' then 'kexec -e'.  Right before the
+# latter, check that the poller still reads the ring: the frames of the
+# kexec window are those it could not read.
+kexec()
+{
+	[ "$1" = -e ] && pk_run pkernfs_nic alive
+	command kexec "$@"
+}
+
 nic_device()
 {
 	NIC=$(pk_pci_devices "$PK_E1000E_ID" | sed -n 1p)
