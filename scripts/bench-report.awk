@@ -103,6 +103,7 @@ function chart(name, r, goal)
 /^stamp up / {
 	if ($3 == klabel && $3 != "x" && info["tsc_hz"] > 0) {
 		hz = info["tsc_hz"] / 1000000
+		up = $4
 		add("lu" SUBSEP $3 SUBSEP "total", ($4 - kexec) / hz)
 		add("lu" SUBSEP $3 SUBSEP "boot", (arrive - kexec) / hz)
 		add("lu" SUBSEP $3 SUBSEP "verify", ($4 - arrive) / hz)
@@ -110,6 +111,15 @@ function chart(name, r, goal)
 		uboot = (arrive - kexec) / hz
 	}
 	klabel = ""
+	next
+}
+
+# After stamp up: a VMM re-attached its container (pkernfs_nic).
+/^stamp reattach / {
+	if ($3 == ulabel && hz > 0) {
+		add("lu" SUBSEP $3 SUBSEP "reattach", ($4 - kexec) / hz)
+		add("lu" SUBSEP $3 SUBSEP "attach", ($4 - up) / hz)
+	}
 	next
 }
 
@@ -277,6 +287,38 @@ END {
 		    "with 256 MiB mapped", ms(v),
 		    s > 0 ? "16 MiB, no device: " ms(s) : "",
 		    s > 0 ? ratio(v / s) : "", "", "")
+	}
+
+	# 7. A NIC receiving through the live update.
+	n = median("lu" S "nic" S "reattach")
+	p = median("lu" S "plain" S "total")
+	if (n > 0 && p > 0) {
+		row(7, "Live-update blackout with an e1000e receiving, " \
+		    "kexec -e to the container re-attached", ms(n),
+		    "plain kexec to /init: " ms(p), ratio(n / p), "", "")
+		row(7, "of which before the new kernel's clock starts / " \
+		    "its boot to /init / mount + verify / bind + re-attach",
+		    ms(median("lu" S "nic" S "pre")) " / " \
+		    ms(median("lu" S "nic" S "kboot")) " / " \
+		    ms(median("lu" S "nic" S "verify")) " / " \
+		    ms(median("lu" S "nic" S "attach")),
+		    "plain: " ms(median("lu" S "plain" S "pre")) " / " \
+		    ms(median("lu" S "plain" S "kboot")) " / " \
+		    ms(median("lu" S "plain" S "verify")) " / -", "", "", "")
+		d = median("nic" S "nic" S "during")
+		sp = median("nic" S "nic" S "span_us")
+		row(7, "Device side: frames written into guest RAM during the " \
+		    "kexec (1000/s), over the sender's time", d " over " ms(sp),
+		    "", "", "> 0", verdict(d > 0))
+		gap = median("nic" S "nic" S "gap_us")
+		lost = 0
+		for (i = 1; i <= cnt["nic" S "nic" S "lost"]; i++)
+			lost += val["nic" S "nic" S "lost", i]
+		row(7, "Device side: longest gap between two received frames " \
+		    "(sender's time), frames lost but to ring overrun (all runs)",
+		    ms(gap) ", " lost " lost", "sending interval: 1.00 ms",
+		    ratio(gap / 1000), "0 lost", verdict(lost == 0))
+		chart("NIC blackout/plain", n / p, "NaN")
 	}
 
 	if (failures)

@@ -28,6 +28,13 @@
 # persistent domain across it, and the next kernel times MAP_DMA with
 # VFIO_DMA_MAP_FLAG_LIVE_UPDATE against a full MAP_DMA of the same range.
 #
+# For figure 7 each cycle also has a "nic" kexec between two pk kernels:
+# QEMU's e1000e, fed 1000 frames a second by the host (bench.sender),
+# keeps receiving into pkernfs guest RAM through it (pkernfs_nic, as in
+# scenarios/nic-rx.sh), and the next kernel stamps the TSC once the
+# container is re-attached and reports the device side: frames received
+# during the kexec, the longest gap between two, losses.
+#
 # pkt.figures=N,M,... on the command line runs only those figures
 # (scripts/bench.sh -f); the default is all of them.
 #
@@ -38,12 +45,13 @@
 
 PKB=$PK_BIN/pkbench
 PKB_REPS=$(pk_cmdline_arg pkt.reps) || PKB_REPS=5
-PKB_FIGURES=$(pk_cmdline_arg pkt.figures) || PKB_FIGURES=1,2,3,4,5,6
+PKB_FIGURES=$(pk_cmdline_arg pkt.figures) || PKB_FIGURES=1,2,3,4,5,6,7
 PLAN=$PK_STATE/bench.plan
 MANIFEST=$PK_STATE/bench.manifest
 TMPFS=/mnt/tmpfs
 HUGE=/mnt/huge
 EDU=$PK_STATE/bench.edu
+NIC=$PK_STATE/bench.nic
 VFIO_SIZE=256M
 
 # pk_kexec_next ends in 'kexec -e'; let pkbench stamp the TSC and make the
@@ -174,6 +182,52 @@ vfio_remap()
 	"$PKB" vfio-remap "$PK_MNT" "$edu" "$VFIO_SIZE" || pk_not_ok "vfio-remap"
 }
 
+# nic_setup: bind the e1000e to vfio-pci and note its BDF in $NIC.
+nic_setup()
+{
+	local nic
+
+	rm -f "$NIC"
+	nic=$(pk_pci_devices "$PK_E1000E_ID" | sed -n 1p)
+	if [ -z "$nic" ] || [ ! -d "$PK_MNT/iommu" ]; then
+		pk_not_ok "an e1000e and persistent page tables"
+		return 1
+	fi
+	pk_check "bind e1000e $nic to vfio-pci" pk_bind_vfio "$nic" || return 1
+	echo "$nic" >"$NIC"
+}
+
+# nic_start: the NIC receives into nic-ram; pkernfs_nic leaves a poller
+# reading it through the kexec.
+nic_start()
+{
+	local nic
+
+	nic=$(cat "$NIC")
+	pk_bind_vfio "$nic" || pk_not_ok "bind e1000e $nic to vfio-pci"
+	"$PK_BIN/pkernfs_nic" start "$nic" >/dev/null ||
+		pk_not_ok "pkernfs_nic start"
+	echo "$(pk_bytes 18M) nic-ram" >"$MANIFEST"
+}
+
+# nic_resume: after the "nic" kexec, re-attach, stamp, read the ring on,
+# and leave pkernfs without the NIC's files for the next cycle.
+nic_resume()
+{
+	local nic
+
+	nic=$(cat "$NIC")
+	if ! pk_bind_vfio "$nic"; then
+		pk_not_ok "bind e1000e $nic to vfio-pci again"
+		return 1
+	fi
+	PKERNFS_NIC_BENCH=nic "$PK_BIN/pkernfs_nic" resume "$nic" |
+		grep -E '^(stamp|sample|not ok|# nic:)'
+	rm -f "$PK_MNT/nic-ram" "$PK_MNT/iommu/nic-dom" ||
+		pk_not_ok "remove the NIC's files"
+	: >"$MANIFEST"
+}
+
 # set_data SIZE: pkernfs (mounted) holds one file of SIZE, as MANIFEST says.
 set_data()
 {
@@ -190,7 +244,8 @@ write_plan()
 	for c in $(seq "$PKB_REPS"); do
 		figure 2 && echo "pk 16M" && echo "pk 1G"
 		[ -s "$EDU" ] && echo "pk vfio"
-		if figure 2; then
+		[ -s "$NIC" ] && echo "pk nic"
+		if figure 2 || figure 7; then
 			echo "plain -"
 			echo "plain -"
 			[ "$c" -lt "$PKB_REPS" ] && echo "pk -"
@@ -213,6 +268,7 @@ stage1()
 	figure 4 && bench_meta
 	figure 5 && bench_dirops
 	figure 6 && bench_vfio
+	figure 7 && nic_setup
 	umount "$TMPFS" "$HUGE"
 	echo 0 >/proc/sys/vm/nr_hugepages
 
@@ -236,13 +292,19 @@ leave()
 	if [ "$1" = pk ] && [ "$next" = pk ] && [ "$data" = vfio ]; then
 		vfio_hold
 		label=vfio
+	elif [ "$1" = pk ] && [ "$next" = pk ] && [ "$data" = nic ]; then
+		nic_start
+		label=nic
 	elif [ "$1" = pk ] && [ "$next" = pk ]; then
 		set_data "$data"
 		label=$data
 	fi
 	[ "$1" = plain ] && [ "$next" = plain ] && label=plain
-	# The VFIO holder keeps guest RAM open: pkernfs stays mounted.
-	[ "$1" = pk ] && [ "$label" != vfio ] && umount "$PK_MNT"
+	# A VFIO holder keeps guest RAM open: pkernfs stays mounted.
+	case $label in
+	vfio | nic) ;;
+	*) [ "$1" = pk ] && umount "$PK_MNT" ;;
+	esac
 	echo "$label" >"$PK_STATE/bench.label"
 	region=$(cat "$PK_STATE/bench.region")
 	if [ "$next" = pk ]; then
@@ -262,6 +324,7 @@ stage_next()
 	if [ "$kind" = pk ]; then
 		"$PKB" arrive "$label" "$PK_MNT" "$MANIFEST"
 		[ "$label" = vfio ] && vfio_remap
+		[ "$label" = nic ] && nic_resume
 	else
 		"$PKB" arrive "$label" - -
 	fi
