@@ -170,21 +170,12 @@ static void nic_wr(struct nic *n, unsigned int reg, uint32_t val)
 
 /* Guest RAM and the container --------------------------------------------- */
 
-static int open_at_mnt(const char *name, bool create)
-{
-	char path[PATH_MAX];
-
-	snprintf(path, sizeof(path), "%s/%s", mnt, name);
-	return open(path, O_RDWR | O_CLOEXEC | (create ? O_CREAT | O_EXCL : 0),
-		    0600);
-}
-
 /* Open (or create) nic-ram and iommu/nic-dom and map nic-ram. */
 static int ram_open(struct nic *n, bool create)
 {
 	void *p;
 
-	n->ram_fd = open_at_mnt(NIC_RAM, create);
+	n->ram_fd = vmm_file_open(mnt, NIC_RAM, create);
 	if (n->ram_fd < 0) {
 		ksft_perror(NIC_RAM);
 		return -errno;
@@ -203,45 +194,12 @@ static int ram_open(struct nic *n, bool create)
 	n->ring = (volatile struct rx_desc *)(n->ram + RING_OFF);
 	n->state = (struct rx_state *)(n->ram + STATE_OFF);
 
-	n->dom_fd = open_at_mnt(DOM_FILE, create);
+	n->dom_fd = vmm_file_open(mnt, DOM_FILE, create);
 	if (n->dom_fd < 0) {
 		ksft_perror(DOM_FILE);
 		return -errno;
 	}
 	return 0;
-}
-
-/*
- * The persistent container with nic-ram at IOVA 0: mapped anew, or, on
- * the live-update boot, re-declared over what the kept tables map.
- */
-static int container_setup(struct nic *n, bool live_update)
-{
-	int ret;
-
-	n->container = vfio_container_open();
-	if (n->container < 0)
-		return n->container;
-	ret = vfio_set_persistent(n->container, n->dom_fd);
-	if (ret) {
-		ksft_print_msg("SET_PERSISTENT_PGTABLES: %s\n", strerror(-ret));
-		return ret;
-	}
-	ret = vfio_group_attach(&n->dev, n->container);
-	if (ret)
-		return ret;
-	ret = vfio_set_iommu(n->container);
-	if (ret) {
-		ksft_print_msg("VFIO_SET_IOMMU: %s\n", strerror(-ret));
-		return ret;
-	}
-	ret = vfio_dma_map(n->container, n->ram, IOVA_BASE, RAM_SIZE,
-			   live_update ? VFIO_DMA_MAP_FLAG_LIVE_UPDATE : 0);
-	if (ret)
-		ksft_print_msg("MAP_DMA%s: %s\n",
-			       live_update ? " (LIVE_UPDATE)" : "",
-			       strerror(-ret));
-	return ret;
 }
 
 /* The NIC ------------------------------------------------------------------ */
@@ -413,17 +371,18 @@ static int nic_open(struct nic *n, const char *bdf, bool live_update)
 	int ret;
 
 	memset(n, 0, sizeof(*n));
-	n->dev = (struct vfio_pci_dev){
-		.bdf = bdf, .group_fd = -1, .dev_fd = -1, .cfg_fd = -1,
-	};
+	n->dev = VFIO_PCI_DEV_INIT(bdf);
 	n->container = n->ram_fd = n->dom_fd = -1;
 
 	ret = ram_open(n, !live_update);
-	if (!ret)
-		ret = container_setup(n, live_update);
-	if (!ret)
-		ret = vfio_dev_open(&n->dev);
-	return ret;
+	if (ret)
+		return ret;
+	n->container = vfio_persistent_container(&n->dev, n->dom_fd, n->ram,
+						 IOVA_BASE, RAM_SIZE,
+						 live_update);
+	if (n->container < 0)
+		return n->container;
+	return vfio_dev_open(&n->dev);
 }
 
 /* The child that keeps reading the ring until the kexec stops it. */
@@ -645,7 +604,7 @@ static void alive(void)
 	int fd;
 
 	ksft_set_plan(1);
-	fd = open_at_mnt(NIC_RAM, false);
+	fd = vmm_file_open(mnt, NIC_RAM, false);
 	if (fd < 0)
 		ksft_exit_fail_msg("open " NIC_RAM ": %s\n", strerror(errno));
 	p = mmap(NULL, RAM_SIZE, PROT_READ, MAP_SHARED, fd, 0);

@@ -638,9 +638,7 @@ static void edu2_round_trip(const char *bdf2, uint64_t seed, bool keep,
  */
 static void edu2_negative(const char *bdf2, struct vmm *v, uint64_t seed)
 {
-	struct vfio_pci_dev e = {
-		.bdf = bdf2, .group_fd = -1, .dev_fd = -1, .cfg_fd = -1,
-	};
+	struct vfio_pci_dev e = VFIO_PCI_DEV_INIT(bdf2);
 	char needle[64], *fault;
 	uint16_t cmd = 0;
 	ssize_t bad;
@@ -705,9 +703,7 @@ static void edu2_negative(const char *bdf2, struct vmm *v, uint64_t seed)
  */
 static void edu2_old_entry_gone(const char *bdf2, const struct state *st)
 {
-	struct vfio_pci_dev e = {
-		.bdf = bdf2, .group_fd = -1, .dev_fd = -1, .cfg_fd = -1,
-	};
+	struct vfio_pci_dev e = VFIO_PCI_DEV_INIT(bdf2);
 	const char *kept_msg = "live update: kept ";
 	char needle[96], *line;
 	struct vtd_context c;
@@ -767,9 +763,7 @@ struct dma_loop {
 
 static int dma_loop_start(const char *bdf, struct dma_loop *l)
 {
-	struct vfio_pci_dev e = {
-		.bdf = bdf, .group_fd = -1, .dev_fd = -1, .cfg_fd = -1,
-	};
+	struct vfio_pci_dev e = VFIO_PCI_DEV_INIT(bdf);
 	volatile uint32_t *shared;
 	int64_t end;
 

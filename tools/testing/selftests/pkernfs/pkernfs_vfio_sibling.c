@@ -54,25 +54,14 @@ struct sibling_vmm {
 	struct vfio_pci_dev fn1;
 };
 
-static int open_at_mnt(const char *name, bool create)
-{
-	char path[PATH_MAX];
-
-	snprintf(path, sizeof(path), "%s/%s", mnt, name);
-	return open(path, O_RDWR | O_CLOEXEC | (create ? O_CREAT | O_EXCL : 0),
-		    0600);
-}
-
 /*
  * The group of @v->fn0 (FN1 is in it too) in a persistent container with
  * sib-ram at IOVA 0, created or, on the live-update boot, re-declared.
  */
 static int vmm_setup(struct sibling_vmm *v, bool live_update)
 {
-	int ret;
-
-	v->ram_fd = open_at_mnt(SIB_RAM, !live_update);
-	v->dom_fd = open_at_mnt(SIB_DOM, !live_update);
+	v->ram_fd = vmm_file_open(mnt, SIB_RAM, !live_update);
+	v->dom_fd = vmm_file_open(mnt, SIB_DOM, !live_update);
 	if (v->ram_fd < 0 || v->dom_fd < 0) {
 		ksft_perror("open " SIB_RAM " or " SIB_DOM);
 		return -errno;
@@ -84,31 +73,18 @@ static int vmm_setup(struct sibling_vmm *v, bool live_update)
 	if (v->ram == MAP_FAILED)
 		return -errno;
 
-	v->container = vfio_container_open();
-	if (v->container < 0)
-		return v->container;
-	ret = vfio_set_persistent(v->container, v->dom_fd);
-	if (!ret)
-		ret = vfio_group_attach(&v->fn0, v->container);
-	if (!ret)
-		ret = vfio_set_iommu(v->container);
-	if (!ret)
-		ret = vfio_dma_map(v->container, v->ram, IOVA_BASE, RAM_SIZE,
-				   live_update ? VFIO_DMA_MAP_FLAG_LIVE_UPDATE : 0);
-	if (ret)
-		ksft_print_msg("persistent container: %s\n", strerror(-ret));
-	return ret;
+	v->container = vfio_persistent_container(&v->fn0, v->dom_fd, v->ram,
+						 IOVA_BASE, RAM_SIZE,
+						 live_update);
+	return v->container < 0 ? v->container : 0;
 }
 
 static void vmm_init(struct sibling_vmm *v, const char *bdf0,
 		     const char *bdf1)
 {
 	memset(v, 0, sizeof(*v));
-	v->fn0 = (struct vfio_pci_dev){
-		.bdf = bdf0, .group_fd = -1, .dev_fd = -1, .cfg_fd = -1,
-	};
-	v->fn1 = v->fn0;
-	v->fn1.bdf = bdf1;
+	v->fn0 = VFIO_PCI_DEV_INIT(bdf0);
+	v->fn1 = VFIO_PCI_DEV_INIT(bdf1);
 }
 
 /* Open @d, whose group @v->fn0 holds. */
@@ -182,9 +158,7 @@ static void stage1(const char *bdf0, const char *bdf1)
 /* FN0's RDBAL, read through sysfs: FN0 stays unopened. */
 static uint32_t rdbal_unopened(const char *bdf)
 {
-	struct vfio_pci_dev d = {
-		.bdf = bdf, .group_fd = -1, .dev_fd = -1, .cfg_fd = -1,
-	};
+	struct vfio_pci_dev d = VFIO_PCI_DEV_INIT(bdf);
 	uint32_t val = 0;
 
 	if (!sysfs_dev_open(&d))

@@ -38,6 +38,12 @@ struct vfio_set_persistent_pgtables {
 #define VFIO_PERSISTENT_PGTABLES		11
 #endif
 
+/* A device of @_bdf not opened yet: every fd closed. */
+#define VFIO_PCI_DEV_INIT(_bdf)						\
+	((struct vfio_pci_dev){						\
+		.bdf = (_bdf), .group_fd = -1, .dev_fd = -1, .cfg_fd = -1, \
+	})
+
 /* What vfio-pci logs, after the device, when it opens a kept device. */
 #define NO_RESET_MSG	"kept running through the live update, not reset"
 
@@ -265,6 +271,63 @@ static inline int64_t vfio_dma_unmap(int container, uint64_t iova,
 	return unmap.size;
 }
 
+/*
+ * A persistent container for the group of @d: its page tables in the
+ * pkernfs file @dom_fd, and @size bytes at @ram mapped at @iova, anew or,
+ * with @live_update, re-declared over what the kept tables map.  Returns
+ * the container's fd or -errno.
+ */
+static inline int vfio_persistent_container(struct vfio_pci_dev *d,
+					    int dom_fd, void *ram,
+					    uint64_t iova, uint64_t size,
+					    bool live_update)
+{
+	int container, ret;
+
+	container = vfio_container_open();
+	if (container < 0)
+		return container;
+	ret = vfio_set_persistent(container, dom_fd);
+	if (ret) {
+		ksft_print_msg("SET_PERSISTENT_PGTABLES: %s\n", strerror(-ret));
+		goto fail;
+	}
+	ret = vfio_group_attach(d, container);
+	if (ret)
+		goto fail;
+	ret = vfio_set_iommu(container);
+	if (ret) {
+		ksft_print_msg("VFIO_SET_IOMMU: %s\n", strerror(-ret));
+		goto fail;
+	}
+	ret = vfio_dma_map(container, ram, iova, size,
+			   live_update ? VFIO_DMA_MAP_FLAG_LIVE_UPDATE : 0);
+	if (ret) {
+		ksft_print_msg("MAP_DMA%s: %s\n",
+			       live_update ? " (LIVE_UPDATE)" : "",
+			       strerror(-ret));
+		goto fail;
+	}
+	return container;
+fail:
+	close(container);
+	return ret;
+}
+
+/*
+ * Open the file @name under the pkernfs mount @mnt read-write, or create
+ * it, with O_EXCL, if @create.
+ */
+static inline int vmm_file_open(const char *mnt, const char *name,
+				bool create)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s", mnt, name);
+	return open(path, O_RDWR | O_CLOEXEC | (create ? O_CREAT | O_EXCL : 0),
+		    0600);
+}
+
 /* Get the device fd, the config region and BAR0 (mmap'd) of @d. */
 static inline int vfio_dev_open(struct vfio_pci_dev *d)
 {
@@ -388,7 +451,7 @@ static inline int pci_cfg_write16(struct vfio_pci_dev *d, unsigned int off,
 /* Read the command register of @bdf through sysfs, without opening it. */
 static inline int pci_sysfs_command(const char *bdf, uint16_t *cmd)
 {
-	struct vfio_pci_dev e = { .bdf = bdf, .group_fd = -1, .dev_fd = -1 };
+	struct vfio_pci_dev e = VFIO_PCI_DEV_INIT(bdf);
 	char path[PATH_MAX];
 	int ret;
 
