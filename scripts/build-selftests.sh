@@ -7,7 +7,9 @@
 # Also builds pkernfs-fsck statically into build/guest-tools, for the guest
 # to check the live region through /dev/mem, and the benchmark helper
 # (selftests/pkernfs/bench/, for 'make bench') into build/selftests, and
-# the host side of scenarios (selftests/pkernfs/host/) into build/host-tools.
+# the host side of scenarios (selftests/pkernfs/host/) into build/host-tools,
+# and the inner guest of the qemu-lu scenario (selftests/pkernfs/inner/)
+# into build/inner.
 
 set -eu
 
@@ -34,6 +36,8 @@ main()
 		make -C "$dir/bench" OUTPUT="$build/selftests"
 	run_long SELFTST "host tools" "$build/logs/host-tools.log" \
 		make -C "$dir/host" OUTPUT="$build/host-tools"
+	run_long SELFTST "inner guest" "$build/logs/inner.log" \
+		make -C "$dir/inner" OUTPUT="$build/inner"
 }
 
 main "$@"
