@@ -23,7 +23,7 @@ help:
 	@echo '  make demo       build, boot, write files to pkernfs, live update, show they survived'
 	@echo '  make check      build, then run every test scenario under QEMU (KTAP)'
 	@echo '  make kernel     install packages, prepare build/linux, build build/bzImage'
-	@echo '  make initramfs  also build the selftests and build/initramfs.cpio'
+	@echo '  make initramfs  also build the selftests, build/initramfs.cpio and build/vmm.img'
 	@echo '  make bench      measure pkernfs against tmpfs, hugetlbfs and a plain kexec (build/bench/)'
 	@echo '  make lint       checkpatch --strict, kernel-doc, sparse, W=1 and docutils on our files'
 	@echo '  make cleanroom  run demo and check from a clean clone in a fresh Debian 12 root (build/cleanroom/)'
@@ -44,6 +44,7 @@ selftests: kernel
 
 initramfs: selftests
 	@$(S)/mkinitramfs.sh
+	@$(S)/mkvmmdisk.sh
 
 demo: initramfs
 	@$(S)/qemu-run.sh -f -t 300 demo
@@ -66,6 +67,7 @@ cleanroom: deps
 
 clean:
 	rm -rf build/bzImage build/initramfs.cpio build/initramfs.list \
+		build/vmm build/vmm.img build/inner \
 		build/selftests build/vm build/logs build/bench
 
 distclean:

@@ -53,6 +53,7 @@ commands="
 	rst2html	python3-docutils
 	gnuplot		gnuplot-nox
 	debootstrap	debootstrap
+	mke2fs		e2fsprogs
 "
 
 # wanted_packages: every package named above, once.

@@ -154,6 +154,13 @@ main()
 
 	cmdline="$base_args $(scenario_args "$scenario")"
 	read -r -a qemu_extra <<<"$(scenario_qemu_args "$scenario")"
+	# @VMM_DISK@: the qemu-lu scenario's disk (scripts/mkvmmdisk.sh).
+	case " ${qemu_extra[*]-} " in
+	*@VMM_DISK@*)
+		[ -f "$build/vmm.img" ] || die "$build/vmm.img missing: make initramfs"
+		qemu_extra=("${qemu_extra[@]//@VMM_DISK@/$build/vmm.img}")
+		;;
+	esac
 	sender=$(scenario_sender "$scenario")
 	if [ -n "$sender" ]; then
 		port=$(free_udp_port)
