@@ -369,16 +369,59 @@ static int qmp_attach(struct conn *qmpc)
 	return 0;
 }
 
-/* Tell QEMU to quit and wait until it has: its QMP socket closes. */
-static void qmp_quit(struct conn *qmpc)
+/*
+ * Whether process @pid is gone: reaped, or a zombie whose other threads
+ * have all been released (then none of them holds its memory or files
+ * any more).  A zombie leader alone says nothing: QEMU's main thread can
+ * be one while its other threads still exit.
+ */
+static bool process_gone(pid_t pid)
 {
+	char path[64], buf[512], *fields, state;
+	long threads;
+	ssize_t n;
+	int fd;
+
+	waitpid(pid, NULL, WNOHANG);	/* if it is our child */
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return true;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return true;
+	buf[n] = '\0';
+	/* After "pid (comm) ": state, then num_threads as the 18th field. */
+	fields = strrchr(buf, ')');
+	if (!fields ||
+	    sscanf(fields + 2, "%c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %ld",
+		   &state, &threads) != 2)
+		return false;
+	return state == 'Z' && threads <= 1;
+}
+
+/*
+ * Tell QEMU (process @pid) to quit and wait until it is gone: only then
+ * has it let go of the RAM file.  Its QMP socket closes before that.
+ */
+static void qmp_quit(struct conn *qmpc, pid_t pid)
+{
+	uint64_t end = now_ms() + QMP_TIMEOUT_MS;
 	char reply[4096];
 
-	if (qmp(qmpc, reply, sizeof(reply), "{\"execute\": \"quit\"}"))
-		return;
-	while (conn_line(qmpc, reply, sizeof(reply), QMP_TIMEOUT_MS) >= 0)
-		;
+	if (!qmp(qmpc, reply, sizeof(reply), "{\"execute\": \"quit\"}"))
+		while (conn_line(qmpc, reply, sizeof(reply), QMP_TIMEOUT_MS) >= 0)
+			;
 	close(qmpc->fd);
+	while (!process_gone(pid)) {
+		if (now_ms() > end) {
+			ksft_print_msg("QEMU (pid %d) does not exit\n", pid);
+			kill(pid, SIGKILL);
+			return;
+		}
+		usleep(20 * 1000);
+	}
 }
 
 /*
@@ -491,6 +534,7 @@ static int serial_attach(struct conn *serial)
 /* The record 'save' leaves for 'resume': what the guest was at 'stop'. */
 struct saved_vm {
 	struct guest_state gs;
+	pid_t pid;		/* of the QEMU 'start' left running */
 	uint32_t state_addr;
 	unsigned int mib;
 	char ram[PATH_MAX];
@@ -525,15 +569,15 @@ static int saved_read(struct saved_vm *sv)
 	return n == 5 ? 0 : -1;
 }
 
-/* Where 'start' put the VM's RAM, for 'save'. */
-static int vm_write(const char *ram, unsigned int mib)
+/* Where 'start' put the VM's RAM, and QEMU's pid, for 'save'. */
+static int vm_write(const char *ram, unsigned int mib, pid_t pid)
 {
 	char path[PATH_MAX];
 	FILE *f = fopen(path_in(path, sizeof(path), SOCK_DIR, "vm"), "w");
 
 	if (!f)
 		return -1;
-	fprintf(f, "%u %s\n", mib, ram);
+	fprintf(f, "%u %s %d\n", mib, ram, pid);
 	return fclose(f);
 }
 
@@ -545,9 +589,9 @@ static int vm_read(struct saved_vm *sv)
 
 	if (!f)
 		return -1;
-	n = fscanf(f, "%u %4095s", &sv->mib, sv->ram);
+	n = fscanf(f, "%u %4095s %d", &sv->mib, sv->ram, &sv->pid);
 	fclose(f);
-	return n == 2 ? 0 : -1;
+	return n == 3 ? 0 : -1;
 }
 
 /*
@@ -568,7 +612,7 @@ static void cmd_start(unsigned int mib, const char *dir, bool shared,
 	pid = qemu_spawn(&qmpc, ram, mib, shared, false);
 	if (expect) {
 		if (pid > 0)
-			qmp_quit(&qmpc);
+			qmp_quit(&qmpc, pid);
 		else if (!qemu_log_has(expect))
 			qemu_show_log();
 		ksft_test_result(pid < 0 && qemu_log_has(expect),
@@ -581,7 +625,7 @@ static void cmd_start(unsigned int mib, const char *dir, bool shared,
 		qemu_show_log();
 		ksft_exit_fail_msg("%s: QEMU did not start\n", name);
 	}
-	if (vm_write(ram, mib) || serial_attach(&serial) ||
+	if (vm_write(ram, mib, pid) || serial_attach(&serial) ||
 	    guest_status(&serial, &st, FILL_TIMEOUT_MS))
 		ksft_exit_fail_msg("%s: no answer from the inner guest\n", name);
 	ksft_print_msg("qemu: %s up and its RAM filled in %" PRIu64 " ms\n",
@@ -632,7 +676,7 @@ static void cmd_save(void)
 			    sizeof(reply)))
 		ksft_exit_fail_msg("%s: migrate to %s\n", name, path);
 	t1 = now_ms();
-	qmp_quit(&qmpc);
+	qmp_quit(&qmpc, sv.pid);
 	stamp("saved");
 	if (fsync(fd) || fstat(fd, &sb))
 		ksft_exit_fail_msg("%s: %s: %s\n", name, path, strerror(errno));
@@ -652,16 +696,19 @@ static void cmd_save(void)
 
 /*
  * Start QEMU on @sv's RAM file, paused, and load NAME.state into it with
- * x-ignore-shared (the RAM is the file's).  True once the VM is loaded.
+ * x-ignore-shared (the RAM is the file's).  QEMU's pid once the VM is
+ * loaded; -1, QEMU gone, if it could not be.
  */
-static bool restore(struct conn *qmpc, const struct saved_vm *sv)
+static pid_t restore(struct conn *qmpc, const struct saved_vm *sv)
 {
 	char path[PATH_MAX], reply[4096];
+	pid_t pid;
 	bool ok;
 	int fd;
 
-	if (qemu_spawn(qmpc, sv->ram, sv->mib, true, true) < 0)
-		return false;
+	pid = qemu_spawn(qmpc, sv->ram, sv->mib, true, true);
+	if (pid < 0)
+		return -1;
 	stamp("qemu");
 	fd = open(path_in(path, sizeof(path), pk_mnt(), "state"),
 		  O_RDONLY | O_CLOEXEC);
@@ -673,7 +720,13 @@ static bool restore(struct conn *qmpc, const struct saved_vm *sv)
 			      sizeof(reply));
 	if (fd >= 0)
 		close(fd);
-	return ok;
+	if (!ok) {
+		kill(pid, SIGKILL);
+		while (!process_gone(pid))
+			usleep(20 * 1000);
+		return -1;
+	}
+	return pid;
 }
 
 /*
@@ -689,13 +742,15 @@ static void cmd_resume(bool lost)
 	char reply[4096], line[256];
 	uint64_t t0, t1, boot, counter, words, bad;
 	bool restored;
+	pid_t pid;
 
 	ksft_set_plan(lost ? 1 : 4);
 	if (saved_read(&sv))
 		ksft_exit_fail_msg("%s: no %s.saved in %s\n", name, name,
 				   pk_mnt());
 	t0 = now_ms();
-	restored = restore(&qmpc, &sv);
+	pid = restore(&qmpc, &sv);
+	restored = pid > 0;
 	t1 = now_ms();
 	stamp("restored");
 	if (lost) {
@@ -714,7 +769,7 @@ static void cmd_resume(bool lost)
 				 name, restored ? "not in guest memory" :
 				 "QEMU cannot load the device state");
 		if (restored)
-			qmp_quit(&qmpc);
+			qmp_quit(&qmpc, pid);
 		ksft_finished();
 	}
 	if (!restored) {
@@ -752,7 +807,7 @@ static void cmd_resume(bool lost)
 			 later.counter > counter,
 			 "%s: and it keeps counting (%" PRIu64 ")\n", name,
 			 later.counter);
-	qmp_quit(&qmpc);
+	qmp_quit(&qmpc, pid);
 	ksft_finished();
 }
 

@@ -55,6 +55,8 @@ stage2()
 	setup
 	pk_run pkernfs_qemu resume vm1 -l
 	pk_run pkernfs_qemu resume vm0
+	# pkernfs_qemu waits for QEMU to be gone, not only for its socket.
+	pk_check "stage 2: umount once QEMU has quit" umount "$PK_MNT"
 	pk_dmesg_check
 }
 
