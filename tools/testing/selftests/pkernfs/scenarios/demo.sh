@@ -19,12 +19,20 @@
 # receiving the host's frames into pkernfs guest RAM while the kernels
 # switch: pkernfs_nic start, then resume, whose '# nic:' lines say how
 # many frames landed during the kexec.  Its TAP goes to /tmp/nic.tap.
+#
+# With the VMM disk (demo.qemu, the disk of the qemu-lu scenario), a real
+# QEMU keeps its VM across the live update with the VM's RAM in pkernfs:
+# pkernfs_qemu start and save, then resume, whose checks are shown as
+# sentences.  Its TAP goes to /tmp/qemu.tap.
 
 . /scenarios/lib.sh
 
 SUMS=$PK_STATE/demo.sha256
 VFIO_TAP=/tmp/vfio.tap
 NIC_TAP=/tmp/nic.tap
+QEMU_TAP=/tmp/qemu.tap
+VMM_DEV=/dev/vda
+VMM_DIR=/vmm
 
 say()
 {
@@ -43,12 +51,13 @@ fill()
 }
 
 # data_files: the regular files in pkernfs, without the kernel-owned iommu/
-# ones (they cannot be read) and the VFIO guest RAM (the devices write
-# into it).
+# ones (they cannot be read), the VFIO guest RAM (the devices write into
+# it) and the QEMU VM's files (it runs on in them).
 data_files()
 {
 	(cd "$PK_MNT" && find . -path ./iommu -prune -o -type f -print |
-		grep -vx -e ./guest-ram -e ./nic-ram | sort)
+		grep -vx -e ./guest-ram -e ./nic-ram -e ./vm0.ram -e ./vm0.state \
+			-e ./vm0.saved | sort)
 }
 
 list_files()
@@ -154,6 +163,54 @@ stage2_nic()
 	fi
 }
 
+# qemu CMD...: run 'pkernfs_qemu CMD... ', TAP to $QEMU_TAP; show its
+# checks of vm0 as sentences.
+qemu()
+{
+	local rc=0
+
+	"$PK_BIN/pkernfs_qemu" "$@" >"$QEMU_TAP" || rc=$?
+	sed -n 's/^ok [0-9]* vm0: /demo: QEMU: /p' "$QEMU_TAP"
+	if [ "$rc" -ne 0 ] || grep -q '^not ok' "$QEMU_TAP"; then
+		grep -E '^(not ok|Bail out|# )' "$QEMU_TAP" | tail -n 8 |
+			sed 's/^/  /'
+		return 1
+	fi
+	return 0
+}
+
+# stage1_qemu: if QEMU gave the guest the VMM disk, run a VM with its RAM
+# in pkernfs, then stop it and save its device state for the next kernel.
+stage1_qemu()
+{
+	rm -f "$PK_STATE/demo.qemu"
+	[ -b "$VMM_DEV" ] && [ -x "$PK_BIN/pkernfs_qemu" ] || return 0
+	mkdir -p "$VMM_DIR"
+	mount -t ext2 -o ro "$VMM_DEV" "$VMM_DIR" || return 0
+	say "QEMU (Debian's, unmodified) starts VM vm0, 64 MiB of RAM in" \
+		"$PK_MNT/vm0.ram (share=on, align=2M)"
+	if qemu start vm0 64 && qemu save vm0; then
+		say "QEMU: vm0 stopped, its device state saved into pkernfs," \
+			"QEMU exited"
+		echo vm0 >"$PK_STATE/demo.qemu"
+	else
+		say "FAIL: QEMU could not run and save vm0"
+	fi
+}
+
+# stage2_qemu: QEMU again, on the same RAM file, with the saved state.
+stage2_qemu()
+{
+	[ -s "$PK_STATE/demo.qemu" ] || return 0
+	mkdir -p "$VMM_DIR"
+	say "QEMU starts again with -incoming, on the same $PK_MNT/vm0.ram:"
+	if mount -t ext2 -o ro "$VMM_DEV" "$VMM_DIR" && qemu resume vm0; then
+		pk_ok "the VM ran on across the live update, its RAM intact"
+	else
+		pk_not_ok "the VM ran on across the live update, its RAM intact"
+	fi
+}
+
 stage1()
 {
 	local edu
@@ -186,6 +243,7 @@ stage1()
 		say "($edu)"
 	fi
 
+	stage1_qemu
 	stage1_nic
 
 	# A VMM keeps guest RAM open through the kexec: pkernfs stays mounted.
@@ -234,6 +292,7 @@ stage2()
 	# its own may go once its VMM is done.
 	stage2_nic
 	stage2_vfio
+	stage2_qemu
 	umount "$PK_MNT"
 	pk_dmesg_check
 }
