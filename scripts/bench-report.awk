@@ -123,6 +123,24 @@ function chart(name, r, goal)
 	next
 }
 
+# Figure 8, a real QEMU's VM (pkernfs_qemu): stop and saved in the old
+# kernel; QEMU up, restored and cont after the "stamp up" of the new one.
+/^stamp stop / { qstop[$3] = $4; next }
+/^stamp saved / { qsaved[$3] = $4; next }
+/^stamp qemu / { qup[$3] = $4; next }
+/^stamp restored / { qrestored[$3] = $4; next }
+/^stamp cont / {
+	if ($3 == ulabel && hz > 0 && ($3 in qstop)) {
+		k = "qemu" SUBSEP $3 SUBSEP
+		add(k "pause", ($4 - qstop[$3]) / hz)
+		add(k "save", (qsaved[$3] - qstop[$3]) / hz)
+		add(k "tokexec", (kexec - qsaved[$3]) / hz)
+		add(k "start", (qup[$3] - up) / hz)
+		add(k "load", (qrestored[$3] - qup[$3]) / hz)
+	}
+	next
+}
+
 /^not ok/ { failures++ }
 
 END {
@@ -319,6 +337,44 @@ END {
 		    ms(gap) ", " lost " lost", "sending interval: 1.00 ms",
 		    ratio(gap / 1000), "0 lost", verdict(lost == 0))
 		chart("NIC blackout/plain", n / p, "NaN")
+	}
+
+	# 8. A real QEMU keeps its VM across the live update.
+	a = median("qemu" S "qemu64" S "pause")
+	b = median("qemu" S "qemu512" S "pause")
+	p = median("lu" S "plain" S "total")
+	if (a > 0 && b > 0 && p > 0) {
+		row(8, "VM pause with a real QEMU, 64 MiB of guest RAM in " \
+		    "pkernfs: QMP stop to cont, across the kexec", ms(a),
+		    "plain kexec to /init: " ms(p), ratio(a / p), "", "")
+		row(8, "VM pause, 512 MiB of guest RAM", ms(b),
+		    "64 MiB: " ms(a), ratio(b / a), "≤ 1.05 (nothing copied)",
+		    verdict(b / a <= 1.05))
+		for (i = 1; i <= 2; i++) {
+			v = i == 1 ? "qemu64" : "qemu512"
+			row(8, "of which save (stop to QEMU gone) / to kexec -e / " \
+			    "kexec and boot to /init / mount + verify / QEMU " \
+			    "started / device state loaded, " \
+			    (i == 1 ? "64" : "512") " MiB",
+			    ms(median("qemu" S v S "save")) " / " \
+			    ms(median("qemu" S v S "tokexec")) " / " \
+			    ms(median("lu" S v S "boot")) " / " \
+			    ms(median("lu" S v S "verify")) " / " \
+			    ms(median("qemu" S v S "start")) " / " \
+			    ms(median("qemu" S v S "load")),
+			    i == 1 ? "plain: - / - / " \
+			    ms(median("lu" S "plain" S "boot")) " / " \
+			    ms(median("lu" S "plain" S "verify")) " / - / -" : "",
+			    "", "", "")
+		}
+		s6 = median("qemu" S "qemu64" S "state_bytes")
+		s5 = median("qemu" S "qemu512" S "state_bytes")
+		row(8, "Device state saved (x-ignore-shared), 64 / 512 MiB " \
+		    "of guest RAM", sprintf("%.0f / %.0f KiB", s6 / 1024,
+		    s5 / 1024), "guest RAM: 64 / 512 MiB",
+		    ratio(s5 / (512 * 1048576)), "< 1/16 of RAM",
+		    verdict(s5 < 512 * 1048576 / 16 && s6 < 64 * 1048576 / 16))
+		chart("VM pause 512M/64M", b / a, 1.05)
 	}
 
 	if (failures)

@@ -52,7 +52,7 @@ main()
 
 	say BENCH "$reps repetitions${figures:+ of figure(s) $figures}," \
 		"about 12 minutes under TCG for all of them"
-	"$repo/scripts/qemu-run.sh" -t 1800 -m "$mem" -c "$cpu" \
+	"$repo/scripts/qemu-run.sh" -t 3600 -m "$mem" -c "$cpu" \
 		-a "pkt.reps=$reps${figures:+ pkt.figures=$figures}" \
 		-o "$out/vm" bench || rc=$?
 	tr -d '\r' <"$out/vm/output.log" >"$out/output.txt"

@@ -31,7 +31,8 @@
  * refused: 'start' fails then and prints QEMU's error (the scenario
  * checks it).  Timings go to '# qemu:' lines; with PKERNFS_QEMU_BENCH set
  * to a label, 'save' and 'resume' also print "stamp EVENT LABEL TSC" lines
- * for make bench.  Output is TAP; the exit status is the kselftest one.
+ * (stop, saved; qemu, restored, cont) and 'save' "sample qemu LABEL NAME
+ * VALUE" lines (state_bytes, save_us) for make bench.  Output is TAP; the exit status is the kselftest one.
  */
 #define _GNU_SOURCE
 #include <ctype.h>
@@ -91,6 +92,15 @@ static void stamp(const char *event)
 	if (bench)
 		printf("stamp %s %s %llu\n", event, bench,
 		       (unsigned long long)__builtin_ia32_rdtsc());
+}
+
+/* "sample qemu LABEL NAME VALUE" for make bench. */
+static void sample(const char *what, uint64_t value)
+{
+	const char *bench = getenv("PKERNFS_QEMU_BENCH");
+
+	if (bench)
+		printf("sample qemu %s %s %" PRIu64 "\n", bench, what, value);
 }
 
 /* Connect to the unix socket @path, once. */
@@ -683,6 +693,8 @@ static void cmd_save(void)
 	close(fd);
 	ksft_print_msg("qemu: %s device state saved in %" PRIu64 " ms\n",
 		       name, t1 - t0);
+	sample("state_bytes", sb.st_size);
+	sample("save_us", (t1 - t0) * 1000);
 	/* Less than a sixteenth of guest RAM: the RAM did not go in. */
 	ksft_test_result(sb.st_size > 0 &&
 			 (uint64_t)sb.st_size < ((uint64_t)sv.mib << 20) / 16,

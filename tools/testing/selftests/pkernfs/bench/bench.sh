@@ -35,6 +35,14 @@
 # container is re-attached and reports the device side: frames received
 # during the kexec, the longest gap between two, losses.
 #
+# For figure 8 each cycle also has a "qemu64" and a "qemu512" kexec between
+# two pk kernels: a real QEMU (scenarios/qemu-lu.sh, from the VMM disk) runs
+# a VM with 64 MiB or 512 MiB of RAM in pkernfs, is stopped and saves its
+# device state (x-ignore-shared) into pkernfs; the next kernel restores it
+# with -incoming and continues it.  pkernfs_qemu stamps stop, saved, QEMU
+# up, restored and cont, so the VM's pause splits into save, kexec and
+# boot, mount and restore.
+#
 # pkt.figures=N,M,... on the command line runs only those figures
 # (scripts/bench.sh -f); the default is all of them.
 #
@@ -45,7 +53,7 @@
 
 PKB=$PK_BIN/pkbench
 PKB_REPS=$(pk_cmdline_arg pkt.reps) || PKB_REPS=5
-PKB_FIGURES=$(pk_cmdline_arg pkt.figures) || PKB_FIGURES=1,2,3,4,5,6,7
+PKB_FIGURES=$(pk_cmdline_arg pkt.figures) || PKB_FIGURES=1,2,3,4,5,6,7,8
 PLAN=$PK_STATE/bench.plan
 MANIFEST=$PK_STATE/bench.manifest
 TMPFS=/mnt/tmpfs
@@ -53,6 +61,8 @@ HUGE=/mnt/huge
 EDU=$PK_STATE/bench.edu
 NIC=$PK_STATE/bench.nic
 VFIO_SIZE=256M
+VMM_DEV=/dev/vda
+VMM_DIR=/vmm
 
 # pk_kexec_next ends in 'kexec -e'; let pkbench stamp the TSC and make the
 # kexec system call itself.
@@ -228,6 +238,41 @@ nic_resume()
 	: >"$MANIFEST"
 }
 
+# vmm_mount: the VMM disk of demo.qemu on $VMM_DIR, once per kernel.
+vmm_mount()
+{
+	grep -q " $VMM_DIR " /proc/mounts && return 0
+	mkdir -p "$VMM_DIR"
+	mount -t ext2 -o ro "$VMM_DEV" "$VMM_DIR"
+}
+
+# qemu_save MIB: a real QEMU runs a VM with MIB MiB of RAM in pkernfs,
+# then stops it and saves its device state into pkernfs for the next
+# kernel.
+qemu_save()
+{
+	local label=qemu$1
+
+	vmm_mount || pk_not_ok "mount the VMM disk"
+	"$PK_BIN/pkernfs_qemu" start vm "$1" >/dev/null ||
+		pk_not_ok "pkernfs_qemu start vm $1"
+	PKERNFS_QEMU_BENCH=$label "$PK_BIN/pkernfs_qemu" save vm |
+		grep -E '^(stamp|sample|not ok)'
+	echo "$(pk_bytes "$1"M) vm.ram" >"$MANIFEST"
+}
+
+# qemu_resume LABEL: after the LABEL kexec, restore the VM, continue it,
+# and leave pkernfs without its files for the next cycle.
+qemu_resume()
+{
+	vmm_mount || pk_not_ok "mount the VMM disk"
+	PKERNFS_QEMU_BENCH=$1 "$PK_BIN/pkernfs_qemu" resume vm |
+		grep -E '^(stamp|sample|not ok|# qemu:)'
+	rm -f "$PK_MNT/vm.ram" "$PK_MNT/vm.state" "$PK_MNT/vm.saved" ||
+		pk_not_ok "remove the VM's files"
+	: >"$MANIFEST"
+}
+
 # set_data SIZE: pkernfs (mounted) holds one file of SIZE, as MANIFEST says.
 set_data()
 {
@@ -245,7 +290,8 @@ write_plan()
 		figure 2 && echo "pk 16M" && echo "pk 1G"
 		[ -s "$EDU" ] && echo "pk vfio"
 		[ -s "$NIC" ] && echo "pk nic"
-		if figure 2 || figure 7; then
+		figure 8 && echo "pk qemu64" && echo "pk qemu512"
+		if figure 2 || figure 7 || figure 8; then
 			echo "plain -"
 			echo "plain -"
 			[ "$c" -lt "$PKB_REPS" ] && echo "pk -"
@@ -295,6 +341,9 @@ leave()
 	elif [ "$1" = pk ] && [ "$next" = pk ] && [ "$data" = nic ]; then
 		nic_start
 		label=nic
+	elif [ "$1" = pk ] && [ "$next" = pk ] && [ "${data#qemu}" != "$data" ]; then
+		qemu_save "${data#qemu}"
+		label=$data
 	elif [ "$1" = pk ] && [ "$next" = pk ]; then
 		set_data "$data"
 		label=$data
@@ -325,6 +374,7 @@ stage_next()
 		"$PKB" arrive "$label" "$PK_MNT" "$MANIFEST"
 		[ "$label" = vfio ] && vfio_remap
 		[ "$label" = nic ] && nic_resume
+		case $label in qemu*) qemu_resume "$label" ;; esac
 	else
 		"$PKB" arrive "$label" - -
 	fi
