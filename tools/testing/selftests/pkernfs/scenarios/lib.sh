@@ -77,6 +77,20 @@ pk_done()
 	exit 0
 }
 
+# pk_run_stages: the body of a scenario written as functions stage1,
+# stage2, ...: run this boot's (pkt.stage=N runs stageN), then pk_done.  A
+# stage that kexecs does not come back.
+pk_run_stages()
+{
+	pk_require_fs
+	if command -v "stage$PK_STAGE" >/dev/null; then
+		"stage$PK_STAGE"
+	else
+		pk_not_ok "no stage $PK_STAGE in $PK_SCENARIO"
+	fi
+	pk_done
+}
+
 # pk_cmdline_arg NAME: the value of NAME= on the kernel command line.
 pk_cmdline_arg()
 {

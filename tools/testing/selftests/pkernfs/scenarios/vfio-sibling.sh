@@ -51,9 +51,4 @@ stage2()
 	pk_dmesg_check
 }
 
-pk_require_fs
-case "$PK_STAGE" in
-1) stage1 ;;
-2) stage2 ;;
-esac
-pk_done
+pk_run_stages

@@ -178,10 +178,4 @@ stage3()
 	dmesg_check
 }
 
-pk_require_fs
-case "$PK_STAGE" in
-1) stage1 ;;
-2) stage2 ;;
-3) stage3 ;;
-esac
-pk_done
+pk_run_stages
