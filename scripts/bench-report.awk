@@ -138,6 +138,11 @@ function chart(name, r, goal)
 		add(k "start", (qup[$3] - up) / hz)
 		add(k "load", (qrestored[$3] - qup[$3]) / hz)
 	}
+	# A cycle that fails half way must not lend its stamps to the next.
+	delete qstop[$3]
+	delete qsaved[$3]
+	delete qup[$3]
+	delete qrestored[$3]
 	next
 }
 

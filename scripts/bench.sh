@@ -51,7 +51,7 @@ main()
 	rm -f "$out"/*.dat "$out/bench.png" "$out/results.md"
 
 	say BENCH "$reps repetitions${figures:+ of figure(s) $figures}," \
-		"about 12 minutes under TCG for all of them"
+		"about 25 minutes under TCG for all of them"
 	"$repo/scripts/qemu-run.sh" -t 3600 -m "$mem" -c "$cpu" \
 		-a "pkt.reps=$reps${figures:+ pkt.figures=$figures}" \
 		-o "$out/vm" bench || rc=$?

@@ -7,12 +7,14 @@
  * scripts/mkvmmdisk.sh puts on the scenario's disk (PKERNFS_VMM_DIR,
  * default /vmm), TCG inside the TCG test guest.  Its VM runs
  * inner/inner_guest.c, which fills its RAM with a pattern, counts, and
- * answers 's' (status) and 'v' (verify) on its serial port.
+ * answers on its serial port (inner/inner_guest.h).
  *
- *   pkernfs_qemu start NAME MIB [-d DIR] [-p]
+ *   pkernfs_qemu start NAME MIB [-d DIR] [-p] [-x TEXT]
  *	Start the VM with MIB MiB of RAM in DIR/NAME.ram (default: the
- *	pkernfs mount; -p maps it privately, share=off) and wait until
- *	the inner guest has filled its RAM.
+ *	pkernfs mount; -p maps it privately, share=off), wait until the
+ *	inner guest has filled its RAM and have it verify it once, for the
+ *	word count.  QEMU stays running.  With -x, QEMU must refuse to
+ *	start instead, with TEXT in its error output.
  *
  *   pkernfs_qemu save NAME
  *	stop; read the guest's boot id and counter from guest-physical
@@ -25,63 +27,48 @@
  *	NAME.state, and compare the guest's state in memory with NAME.saved
  *	before 'cont': same boot id, same counter, exactly.  Then cont and
  *	have the guest verify all of its RAM.  With -l the RAM is expected
- *	to be lost (it was on tmpfs): the check is that the loss is seen.
+ *	to be lost (it was on tmpfs): QEMU must come up, and then either
+ *	fail to load the device state or show a guest memory that is not
+ *	the saved one.
  *
- * A RAM file that is smaller than the VM, or one mapped privately, must be
- * refused: 'start' fails then and prints QEMU's error (the scenario
- * checks it).  Timings go to '# qemu:' lines; with PKERNFS_QEMU_BENCH set
- * to a label, 'save' and 'resume' also print "stamp EVENT LABEL TSC" lines
- * (stop, saved; qemu, restored, cont) and 'save' "sample qemu LABEL NAME
- * VALUE" lines (state_bytes, save_us) for make bench.  Output is TAP; the exit status is the kselftest one.
+ * Timings go to '# qemu:' lines; with PKERNFS_QEMU_BENCH set to a label,
+ * 'save' and 'resume' also print "stamp EVENT LABEL TSC" lines (stop,
+ * saved; qemu, restored, cont) and 'save' a "sample qemu LABEL
+ * state_bytes N" line, for make bench.  A QEMU this program started or
+ * stopped is not left behind when it fails.  Output is TAP; the exit
+ * status is the kselftest one.
  */
 #define _GNU_SOURCE
-#include <ctype.h>
-#include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <poll.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "../kselftest.h"
+#include "pkernfs_qmp.h"
 #include "pkernfs_util.h"
+#include "inner/inner_guest.h"
 
-#define SOCK_DIR	"/tmp"
-/* Under TCG nested in TCG, filling 512 MiB of guest RAM takes minutes. */
-#define FILL_TIMEOUT_MS	(900 * 1000)
-#define QMP_TIMEOUT_MS	(120 * 1000)
-/* The inner guest's struct guest_state starts with this magic. */
-#define GUEST_STATE_MAGIC 0x544154534d564b50ULL	/* "PKVMSTAT" */
-
-struct guest_state {
-	uint64_t magic, boot_id, counter;
-};
-
-/* A line-oriented connection: QMP or the inner guest's serial port. */
-struct conn {
-	int fd;
-	char buf[65536];
-	size_t len;
-};
+/* QEMU's sockets and log, and what 'start' leaves for 'save'. */
+#define RUN_DIR		"/tmp"
 
 static const char *name;
+/* A QEMU to kill and reap if this program exits early (atexit). */
+static pid_t qemu_pid;
 
-static uint64_t now_ms(void)
+/*
+ * How long the inner guest may take to fill or verify @mib MiB: about
+ * 0.1 s a MiB under TCG nested in TCG on an idle host; twenty times that.
+ */
+static int guest_timeout_ms(unsigned int mib)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000ULL + ts.tv_nsec / 1000000;
+	return 120 * 1000 + mib * 2000;
 }
 
 /* "stamp EVENT LABEL TSC" for make bench: the TSC runs on across kexec. */
@@ -101,134 +88,6 @@ static void sample(const char *what, uint64_t value)
 
 	if (bench)
 		printf("sample qemu %s %s %" PRIu64 "\n", bench, what, value);
-}
-
-/* Connect to the unix socket @path, once. */
-static int conn_open(struct conn *c, const char *path)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
-	c->len = 0;
-	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (c->fd < 0)
-		return -errno;
-	if (connect(c->fd, (struct sockaddr *)&sa, sizeof(sa))) {
-		int err = -errno;
-
-		close(c->fd);
-		return err;
-	}
-	return 0;
-}
-
-/*
- * Read one line into @line (without its end), waiting at most @timeout_ms.
- * Returns its length, -ETIMEDOUT, or -EPIPE once the peer has closed.
- */
-static int conn_line(struct conn *c, char *line, size_t size, int timeout_ms)
-{
-	uint64_t end = now_ms() + timeout_ms;
-
-	for (;;) {
-		char *nl = memchr(c->buf, '\n', c->len);
-		struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
-		int64_t left = end - now_ms();
-		ssize_t n;
-
-		if (nl) {
-			size_t len = nl - c->buf;
-
-			if (len && c->buf[len - 1] == '\r')
-				len--;
-			if (len >= size)
-				len = size - 1;
-			memcpy(line, c->buf, len);
-			line[len] = '\0';
-			c->len -= nl + 1 - c->buf;
-			memmove(c->buf, nl + 1, c->len);
-			return len;
-		}
-		if (c->len == sizeof(c->buf))
-			c->len = 0;	/* a line longer than we care about */
-		if (left <= 0 || poll(&pfd, 1, left) == 0)
-			return -ETIMEDOUT;
-		n = read(c->fd, c->buf + c->len, sizeof(c->buf) - c->len);
-		if (n <= 0)
-			return -EPIPE;
-		c->len += n;
-	}
-}
-
-/*
- * Read up to the reply to QMP command @what, skipping asynchronous events:
- * 0 with the reply in @reply, or -1 with QMP's error (or what went wrong)
- * printed.
- */
-static int qmp_reply(struct conn *c, const char *what, char *reply,
-		     size_t size)
-{
-	for (;;) {
-		int len = conn_line(c, reply, size, QMP_TIMEOUT_MS);
-
-		if (len < 0) {
-			ksft_print_msg("qmp: %s: %s\n", what, strerror(-len));
-			return -1;
-		}
-		if (strstr(reply, "\"return\""))
-			return 0;
-		if (strstr(reply, "\"error\"")) {
-			ksft_print_msg("qmp: %s: %s\n", what, reply);
-			return -1;
-		}
-	}
-}
-
-/* Send a QMP command, a JSON object (printf-style), and read its reply. */
-static int qmp(struct conn *c, char *reply, size_t size, const char *fmt, ...)
-{
-	char cmd[1024];
-	va_list ap;
-	int len;
-
-	va_start(ap, fmt);
-	len = vsnprintf(cmd, sizeof(cmd) - 1, fmt, ap);
-	va_end(ap);
-	cmd[len] = '\n';
-	if (write(c->fd, cmd, len + 1) != len + 1) {
-		ksft_print_msg("qmp: %s: %s\n", fmt, strerror(errno));
-		return -1;
-	}
-	cmd[len] = '\0';
-	return qmp_reply(c, cmd, reply, size);
-}
-
-/*
- * Pass @fd to QEMU as "@fdname" (QMP getfd, the descriptor rides on the
- * command as SCM_RIGHTS), for a migration URI "fd:@fdname".
- */
-static int qmp_getfd(struct conn *c, int fd, const char *fdname)
-{
-	char cmd[128], reply[4096], cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
-	struct iovec iov = { .iov_base = cmd };
-	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
-	};
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
-
-	iov.iov_len = snprintf(cmd, sizeof(cmd),
-			       "{\"execute\": \"getfd\", \"arguments\": {\"fdname\": \"%s\"}}\n",
-			       fdname);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	if (sendmsg(c->fd, &msg, 0) != (ssize_t)iov.iov_len) {
-		ksft_print_msg("qmp: getfd: %s\n", strerror(errno));
-		return -1;
-	}
-	return qmp_reply(c, "getfd", reply, sizeof(reply));
 }
 
 /*
@@ -257,7 +116,7 @@ static const char *path_in(char *buf, size_t size, const char *dir,
 static void qemu_show_log(void)
 {
 	char log[PATH_MAX], line[512];
-	FILE *f = fopen(path_in(log, sizeof(log), SOCK_DIR, "log"), "r");
+	FILE *f = fopen(path_in(log, sizeof(log), RUN_DIR, "log"), "r");
 
 	while (f && fgets(line, sizeof(line), f))
 		ksft_print_msg("QEMU: %s", line);
@@ -269,7 +128,7 @@ static void qemu_show_log(void)
 static bool qemu_log_has(const char *text)
 {
 	char log[PATH_MAX], line[512];
-	FILE *f = fopen(path_in(log, sizeof(log), SOCK_DIR, "log"), "r");
+	FILE *f = fopen(path_in(log, sizeof(log), RUN_DIR, "log"), "r");
 	bool found = false;
 
 	while (!found && f && fgets(line, sizeof(line), f))
@@ -277,106 +136,6 @@ static bool qemu_log_has(const char *text)
 	if (f)
 		fclose(f);
 	return found;
-}
-
-/*
- * Start QEMU in the background, its output in SOCK_DIR/NAME.log, RAM in
- * the file @ram, and connect to its QMP socket.  Returns QEMU's pid, or -1
- * if it exited first (a refusal: the reason is in its log) or QMP failed.
- */
-static pid_t qemu_spawn(struct conn *qmpc, const char *ram, unsigned int mib,
-			bool shared, bool incoming)
-{
-	const char *vmm = getenv("PKERNFS_VMM_DIR") ?: "/vmm";
-	char ld[PATH_MAX], libs[PATH_MAX], bin[PATH_MAX], fw[PATH_MAX];
-	char mods[PATH_MAX], kernel[PATH_MAX], log[PATH_MAX], qmpsock[PATH_MAX];
-	char serial[PATH_MAX], chardev[PATH_MAX + 64], qmparg[PATH_MAX + 64];
-	char backend[PATH_MAX + 128], mem[32], reply[4096];
-	const char *argv[] = {
-		/* The bundle's own loader and libraries: the guest has neither. */
-		ld, "--library-path", libs, bin, "-L", fw, "-name", name,
-		"-machine", "pc,memory-backend=ram", "-accel", "tcg",
-		"-m", mem, "-object", backend, "-kernel", kernel,
-		"-nodefaults", "-no-user-config", "-display", "none",
-		"-chardev", chardev, "-serial", "chardev:serial0",
-		"-qmp", qmparg,
-		/* Paused once loaded, so that the harness can look first. */
-		incoming ? "-incoming" : NULL, "defer", "-S", NULL,
-	};
-	uint64_t end;
-	int status;
-	pid_t pid;
-
-	snprintf(ld, sizeof(ld), "%s/lib/ld-linux-x86-64.so.2", vmm);
-	snprintf(libs, sizeof(libs), "%s/lib", vmm);
-	snprintf(bin, sizeof(bin), "%s/bin/qemu-system-x86_64", vmm);
-	snprintf(fw, sizeof(fw), "%s/share/qemu", vmm);
-	snprintf(mods, sizeof(mods), "%s/lib/qemu", vmm);
-	snprintf(kernel, sizeof(kernel), "%s/inner_guest.elf", vmm);
-	snprintf(mem, sizeof(mem), "%uM", mib);
-	/* share=on: the RAM is the file's pages; align=2M: pkernfs's blocks. */
-	snprintf(backend, sizeof(backend),
-		 "memory-backend-file,id=ram,mem-path=%s,size=%uM,align=2M,share=%s",
-		 ram, mib, shared ? "on" : "off");
-	snprintf(chardev, sizeof(chardev),
-		 "socket,id=serial0,path=%s,server=on,wait=off",
-		 path_in(serial, sizeof(serial), SOCK_DIR, "serial"));
-	snprintf(qmparg, sizeof(qmparg), "unix:%s,server=on,wait=off",
-		 path_in(qmpsock, sizeof(qmpsock), SOCK_DIR, "qmp"));
-	path_in(log, sizeof(log), SOCK_DIR, "log");
-
-	pid = fork();
-	if (pid < 0)
-		return -1;
-	if (!pid) {
-		int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-
-		setsid();
-		if (fd >= 0) {
-			dup2(fd, STDOUT_FILENO);
-			dup2(fd, STDERR_FILENO);
-		}
-		setenv("QEMU_MODULE_DIR", mods, 1);
-		execv(ld, (char **)argv);
-		perror(ld);
-		_exit(127);
-	}
-
-	end = now_ms() + QMP_TIMEOUT_MS;
-	while (conn_open(qmpc, qmpsock)) {
-		if (waitpid(pid, &status, WNOHANG) == pid) {
-			ksft_print_msg("QEMU exited with status %d\n",
-				       WIFEXITED(status) ? WEXITSTATUS(status) : -1);
-			return -1;
-		}
-		if (now_ms() > end) {
-			ksft_print_msg("no QMP socket %s\n", qmpsock);
-			kill(pid, SIGKILL);
-			return -1;
-		}
-		usleep(100 * 1000);
-	}
-	/* The greeting, then capabilities negotiation. */
-	if (conn_line(qmpc, reply, sizeof(reply), QMP_TIMEOUT_MS) < 0 ||
-	    qmp(qmpc, reply, sizeof(reply),
-		"{\"execute\": \"qmp_capabilities\"}")) {
-		kill(pid, SIGKILL);
-		return -1;
-	}
-	return pid;
-}
-
-/* Connect to a running VM's QMP socket (no QEMU started here). */
-static int qmp_attach(struct conn *qmpc)
-{
-	char path[PATH_MAX], reply[4096];
-
-	if (conn_open(qmpc, path_in(path, sizeof(path), SOCK_DIR, "qmp")) ||
-	    conn_line(qmpc, reply, sizeof(reply), QMP_TIMEOUT_MS) < 0 ||
-	    qmp(qmpc, reply, sizeof(reply),
-		"{\"execute\": \"qmp_capabilities\"}"))
-		return -1;
-	return 0;
 }
 
 /*
@@ -412,26 +171,189 @@ static bool process_gone(pid_t pid)
 }
 
 /*
+ * Wait up to @timeout_ms for process @pid to be gone, then kill it and
+ * wait for that too.  True if it went by itself.
+ */
+static bool qemu_reap(pid_t pid, int timeout_ms)
+{
+	uint64_t end = now_ms() + timeout_ms;
+
+	while (!process_gone(pid)) {
+		if (now_ms() > end) {
+			ksft_print_msg("QEMU (pid %d) does not exit: killed\n",
+				       pid);
+			kill(pid, SIGKILL);
+			while (!process_gone(pid))
+				usleep(20 * 1000);
+			return false;
+		}
+		usleep(20 * 1000);
+	}
+	return true;
+}
+
+/* atexit: a QEMU started or stopped by this run does not outlive a failure. */
+static void qemu_cleanup(void)
+{
+	if (qemu_pid > 0) {
+		kill(qemu_pid, SIGKILL);
+		qemu_reap(qemu_pid, QMP_TIMEOUT_MS);
+	}
+}
+
+/*
+ * Start QEMU in the background, its output in RUN_DIR/NAME.log, RAM in
+ * the file @ram, and connect to its QMP socket.  Returns QEMU's pid, or -1
+ * with QEMU gone if it exited first (a refusal: the reason is in its log)
+ * or QMP failed.
+ * With @incoming, QEMU waits for migrate-incoming and stays paused once
+ * the state is loaded (-S), so that the harness can look first.
+ */
+static pid_t qemu_spawn(struct conn *qmpc, const char *ram, unsigned int mib,
+			bool shared, bool incoming)
+{
+	const char *vmm = getenv("PKERNFS_VMM_DIR") ?: "/vmm";
+	char ld[PATH_MAX], libs[PATH_MAX], bin[PATH_MAX], fw[PATH_MAX];
+	char mods[PATH_MAX], kernel[PATH_MAX], log[PATH_MAX], qmpsock[PATH_MAX];
+	char serial[PATH_MAX], chardev[PATH_MAX + 64], qmparg[PATH_MAX + 64];
+	char backend[PATH_MAX + 128], mem[32], reply[4096];
+	const char *argv[40];
+	int argc = 0, status;
+	uint64_t end;
+	pid_t pid;
+
+	snprintf(ld, sizeof(ld), "%s/lib/ld-linux-x86-64.so.2", vmm);
+	snprintf(libs, sizeof(libs), "%s/lib", vmm);
+	snprintf(bin, sizeof(bin), "%s/bin/qemu-system-x86_64", vmm);
+	snprintf(fw, sizeof(fw), "%s/share/qemu", vmm);
+	snprintf(mods, sizeof(mods), "%s/lib/qemu", vmm);
+	snprintf(kernel, sizeof(kernel), "%s/inner_guest.elf", vmm);
+	snprintf(mem, sizeof(mem), "%uM", mib);
+	/* share=on: the RAM is the file's pages; align=2M: pkernfs's blocks. */
+	snprintf(backend, sizeof(backend),
+		 "memory-backend-file,id=ram,mem-path=%s,size=%uM,align=2M,share=%s",
+		 ram, mib, shared ? "on" : "off");
+	snprintf(chardev, sizeof(chardev),
+		 "socket,id=serial0,path=%s,server=on,wait=off",
+		 path_in(serial, sizeof(serial), RUN_DIR, "serial"));
+	snprintf(qmparg, sizeof(qmparg), "unix:%s,server=on,wait=off",
+		 path_in(qmpsock, sizeof(qmpsock), RUN_DIR, "qmp"));
+	path_in(log, sizeof(log), RUN_DIR, "log");
+
+	/* The bundle's own loader and libraries: the guest has neither. */
+	argv[argc++] = ld;
+	argv[argc++] = "--library-path";
+	argv[argc++] = libs;
+	argv[argc++] = bin;
+	argv[argc++] = "-L";
+	argv[argc++] = fw;
+	argv[argc++] = "-name";
+	argv[argc++] = name;
+	argv[argc++] = "-machine";
+	argv[argc++] = "pc,memory-backend=ram";
+	argv[argc++] = "-accel";
+	argv[argc++] = "tcg";
+	argv[argc++] = "-m";
+	argv[argc++] = mem;
+	argv[argc++] = "-object";
+	argv[argc++] = backend;
+	argv[argc++] = "-kernel";
+	argv[argc++] = kernel;
+	argv[argc++] = "-nodefaults";
+	argv[argc++] = "-no-user-config";
+	argv[argc++] = "-display";
+	argv[argc++] = "none";
+	argv[argc++] = "-chardev";
+	argv[argc++] = chardev;
+	argv[argc++] = "-serial";
+	argv[argc++] = "chardev:serial0";
+	argv[argc++] = "-qmp";
+	argv[argc++] = qmparg;
+	if (incoming) {
+		argv[argc++] = "-incoming";
+		argv[argc++] = "defer";
+		argv[argc++] = "-S";
+	}
+	argv[argc] = NULL;
+
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (!pid) {
+		int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+		setsid();
+		if (fd >= 0) {
+			dup2(fd, STDOUT_FILENO);
+			dup2(fd, STDERR_FILENO);
+		}
+		setenv("QEMU_MODULE_DIR", mods, 1);
+		execv(ld, (char **)argv);
+		perror(ld);
+		_exit(127);
+	}
+	qemu_pid = pid;
+
+	end = now_ms() + QMP_TIMEOUT_MS;
+	while (conn_open(qmpc, qmpsock)) {
+		if (waitpid(pid, &status, WNOHANG) == pid) {
+			ksft_print_msg("QEMU exited with status %d\n",
+				       WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+			qemu_pid = 0;
+			return -1;
+		}
+		if (now_ms() > end) {
+			ksft_print_msg("no QMP socket %s\n", qmpsock);
+			goto gone;
+		}
+		usleep(100 * 1000);
+	}
+	/*
+	 * The greeting, then capabilities negotiation.  QEMU opens the
+	 * socket before it sets the machine up: a refusal lands here.
+	 */
+	if (conn_line(qmpc, reply, sizeof(reply), QMP_TIMEOUT_MS) < 0 ||
+	    qmp(qmpc, reply, sizeof(reply),
+		"{\"execute\": \"qmp_capabilities\"}")) {
+		close(qmpc->fd);
+		goto gone;
+	}
+	return pid;
+
+gone:
+	qemu_reap(pid, QMP_TIMEOUT_MS);
+	qemu_pid = 0;
+	return -1;
+}
+
+/* Connect to a running VM's QMP socket (no QEMU started here). */
+static int qmp_attach(struct conn *qmpc)
+{
+	char path[PATH_MAX], reply[4096];
+
+	if (conn_open(qmpc, path_in(path, sizeof(path), RUN_DIR, "qmp")) ||
+	    conn_line(qmpc, reply, sizeof(reply), QMP_TIMEOUT_MS) < 0 ||
+	    qmp(qmpc, reply, sizeof(reply),
+		"{\"execute\": \"qmp_capabilities\"}"))
+		return -1;
+	return 0;
+}
+
+/*
  * Tell QEMU (process @pid) to quit and wait until it is gone: only then
  * has it let go of the RAM file.  Its QMP socket closes before that.
  */
 static void qmp_quit(struct conn *qmpc, pid_t pid)
 {
-	uint64_t end = now_ms() + QMP_TIMEOUT_MS;
 	char reply[4096];
 
 	if (!qmp(qmpc, reply, sizeof(reply), "{\"execute\": \"quit\"}"))
 		while (conn_line(qmpc, reply, sizeof(reply), QMP_TIMEOUT_MS) >= 0)
 			;
 	close(qmpc->fd);
-	while (!process_gone(pid)) {
-		if (now_ms() > end) {
-			ksft_print_msg("QEMU (pid %d) does not exit\n", pid);
-			kill(pid, SIGKILL);
-			return;
-		}
-		usleep(20 * 1000);
-	}
+	qemu_reap(pid, QMP_TIMEOUT_MS);
+	if (pid == qemu_pid)
+		qemu_pid = 0;
 }
 
 /*
@@ -439,7 +361,7 @@ static void qmp_quit(struct conn *qmpc, pid_t pid)
  * VM is paused (HMP "xp": 32-bit words, low half first).
  */
 static int guest_state_read(struct conn *qmpc, uint32_t addr,
-			    struct guest_state *gs)
+			    struct inner_state *gs)
 {
 	uint32_t w[6];
 	char reply[4096], *p;
@@ -461,45 +383,12 @@ static int guest_state_read(struct conn *qmpc, uint32_t addr,
 	return 0;
 }
 
-/* QMP query @what until its "status" is one of @want ("a|b"), or failed. */
-static int qmp_wait_status(struct conn *qmpc, const char *what,
-			   const char *want, char *reply, size_t size)
-{
-	uint64_t end = now_ms() + QMP_TIMEOUT_MS;
-	char status[64];
-
-	while (now_ms() < end) {
-		const char *p;
-		int i = 0;
-
-		if (qmp(qmpc, reply, size, "{\"execute\": \"%s\"}", what))
-			return -1;
-		p = strstr(reply, "\"status\": \"");
-		if (p) {
-			for (p += 11; *p && *p != '"' && i < 62; p++)
-				status[i++] = *p;
-			status[i] = '\0';
-			if (strstr(want, status))
-				return 0;
-			if (!strcmp(status, "failed")) {
-				ksft_print_msg("%s: %s\n", what, reply);
-				return -1;
-			}
-		}
-		usleep(50 * 1000);
-	}
-	ksft_print_msg("%s: still not %s: %s\n", what, want, reply);
-	return -1;
-}
-
-/* Send @cmd to the inner guest and read its answer, "pkvm: @what ...". */
-static int guest_ask(struct conn *serial, char cmd, const char *what,
+/* Send @cmd to the inner guest and read its answer, which starts @prefix. */
+static int guest_ask(struct conn *serial, char cmd, const char *prefix,
 		     char *line, size_t size, int timeout_ms)
 {
 	uint64_t end = now_ms() + timeout_ms;
-	char prefix[32];
 
-	snprintf(prefix, sizeof(prefix), "pkvm: %s ", what);
 	if (write(serial->fd, &cmd, 1) != 1)
 		return -1;
 	while (now_ms() < end) {
@@ -524,10 +413,33 @@ static int guest_status(struct conn *serial, struct guest_status *st,
 {
 	char line[256];
 
-	if (guest_ask(serial, 's', "status", line, sizeof(line), timeout_ms))
+	if (guest_ask(serial, INNER_CMD_STATUS, INNER_STATUS, line,
+		      sizeof(line), timeout_ms))
 		return -1;
-	if (sscanf(line, "pkvm: status boot %" SCNx64 " counter %" SCNu64 " state %" SCNx32,
+	if (sscanf(line, INNER_STATUS " boot %" SCNx64 " counter %" SCNu64 " state %" SCNx32,
 		   &st->boot_id, &st->counter, &st->state_addr) != 3) {
+		ksft_print_msg("unexpected: %s\n", line);
+		return -1;
+	}
+	return 0;
+}
+
+struct guest_verify {
+	uint64_t boot_id, counter, words, bad;
+};
+
+/* Have the guest read back all of its RAM. */
+static int guest_verify(struct conn *serial, struct guest_verify *v,
+			int timeout_ms)
+{
+	char line[256];
+
+	if (guest_ask(serial, INNER_CMD_VERIFY, INNER_VERIFY, line,
+		      sizeof(line), timeout_ms))
+		return -1;
+	ksft_print_msg("%s\n", line);
+	if (sscanf(line, INNER_VERIFY " boot %" SCNx64 " counter %" SCNu64 " words %" SCNu64 " bad %" SCNu64,
+		   &v->boot_id, &v->counter, &v->words, &v->bad) != 4) {
 		ksft_print_msg("unexpected: %s\n", line);
 		return -1;
 	}
@@ -538,96 +450,78 @@ static int serial_attach(struct conn *serial)
 {
 	char path[PATH_MAX];
 
-	return conn_open(serial, path_in(path, sizeof(path), SOCK_DIR, "serial"));
-}
-
-/* The record 'save' leaves for 'resume': what the guest was at 'stop'. */
-struct saved_vm {
-	struct guest_state gs;
-	pid_t pid;		/* of the QEMU 'start' left running */
-	uint32_t state_addr;
-	unsigned int mib;
-	char ram[PATH_MAX];
-};
-
-static int saved_write(const struct saved_vm *sv)
-{
-	char path[PATH_MAX];
-	FILE *f = fopen(path_in(path, sizeof(path), pk_mnt(), "saved"), "w");
-
-	if (!f)
-		return -1;
-	fprintf(f, "%" PRIx64 " %" PRIu64 " %" PRIx32 " %u %s\n",
-		sv->gs.boot_id, sv->gs.counter, sv->state_addr, sv->mib,
-		sv->ram);
-	return fclose(f);
-}
-
-static int saved_read(struct saved_vm *sv)
-{
-	char path[PATH_MAX];
-	FILE *f = fopen(path_in(path, sizeof(path), pk_mnt(), "saved"), "r");
-	int n;
-
-	if (!f)
-		return -1;
-	n = fscanf(f, "%" SCNx64 " %" SCNu64 " %" SCNx32 " %u %4095s",
-		   &sv->gs.boot_id, &sv->gs.counter, &sv->state_addr,
-		   &sv->mib, sv->ram);
-	fclose(f);
-	sv->gs.magic = GUEST_STATE_MAGIC;
-	return n == 5 ? 0 : -1;
-}
-
-/* Where 'start' put the VM's RAM, and QEMU's pid, for 'save'. */
-static int vm_write(const char *ram, unsigned int mib, pid_t pid)
-{
-	char path[PATH_MAX];
-	FILE *f = fopen(path_in(path, sizeof(path), SOCK_DIR, "vm"), "w");
-
-	if (!f)
-		return -1;
-	fprintf(f, "%u %s %d\n", mib, ram, pid);
-	return fclose(f);
-}
-
-static int vm_read(struct saved_vm *sv)
-{
-	char path[PATH_MAX];
-	FILE *f = fopen(path_in(path, sizeof(path), SOCK_DIR, "vm"), "r");
-	int n;
-
-	if (!f)
-		return -1;
-	n = fscanf(f, "%u %4095s %d", &sv->mib, sv->ram, &sv->pid);
-	fclose(f);
-	return n == 3 ? 0 : -1;
+	return conn_open(serial, path_in(path, sizeof(path), RUN_DIR, "serial"));
 }
 
 /*
- * start NAME MIB [-d DIR] [-p] [-x TEXT]: with -x, QEMU must refuse to
- * start, with TEXT in its error output.
+ * What 'start' leaves for 'save' in RUN_DIR/NAME.vm (this kernel only),
+ * and 'save' for 'resume' in the pkernfs file NAME.saved.
  */
+struct vm_record {
+	unsigned int mib;
+	pid_t pid;			/* QEMU's, while it runs */
+	uint64_t words;			/* of RAM the guest fills */
+	struct inner_state gs;		/* at 'stop' */
+	uint32_t state_addr;
+	char ram[PATH_MAX];
+};
+
+static int record_write(const char *dir, const char *ext,
+			const struct vm_record *r)
+{
+	char path[PATH_MAX];
+	FILE *f = fopen(path_in(path, sizeof(path), dir, ext), "w");
+
+	if (!f)
+		return -1;
+	fprintf(f, "%u %d %" PRIu64 " %" PRIx64 " %" PRIu64 " %" PRIx32 "\n%s\n",
+		r->mib, r->pid, r->words, r->gs.boot_id, r->gs.counter,
+		r->state_addr, r->ram);
+	return fclose(f);
+}
+
+static int record_read(const char *dir, const char *ext, struct vm_record *r)
+{
+	char path[PATH_MAX];
+	FILE *f = fopen(path_in(path, sizeof(path), dir, ext), "r");
+	int n;
+
+	if (!f)
+		return -1;
+	n = fscanf(f, "%u %d %" SCNu64 " %" SCNx64 " %" SCNu64 " %" SCNx32 "\n",
+		   &r->mib, &r->pid, &r->words, &r->gs.boot_id, &r->gs.counter,
+		   &r->state_addr);
+	if (n == 6 && !fgets(r->ram, sizeof(r->ram), f))
+		n = 0;
+	fclose(f);
+	r->ram[strcspn(r->ram, "\n")] = '\0';
+	r->gs.magic = INNER_STATE_MAGIC;
+	return n == 6 ? 0 : -1;
+}
+
 static void cmd_start(unsigned int mib, const char *dir, bool shared,
 		      const char *expect)
 {
+	struct vm_record r = { .mib = mib };
 	struct guest_status st;
+	struct guest_verify v;
 	struct conn qmpc, serial;
-	char ram[PATH_MAX];
 	uint64_t t0 = now_ms();
 	pid_t pid;
 
-	ksft_set_plan(1);
-	path_in(ram, sizeof(ram), dir, "ram");
-	pid = qemu_spawn(&qmpc, ram, mib, shared, false);
+	ksft_set_plan(expect ? 1 : 2);
+	path_in(r.ram, sizeof(r.ram), dir, "ram");
+	pid = qemu_spawn(&qmpc, r.ram, mib, shared, false);
 	if (expect) {
+		bool refused = pid < 0 && qemu_log_has(expect);
+
 		if (pid > 0)
 			qmp_quit(&qmpc, pid);
-		else if (!qemu_log_has(expect))
+		if (!refused)
 			qemu_show_log();
-		ksft_test_result(pid < 0 && qemu_log_has(expect),
+		ksft_test_result(refused,
 				 "%s: QEMU refuses %u MiB of RAM in %s%s: '%s'\n",
-				 name, mib, ram, shared ? "" : " mapped privately",
+				 name, mib, r.ram, shared ? "" : " mapped privately",
 				 expect);
 		ksft_finished();
 	}
@@ -635,20 +529,33 @@ static void cmd_start(unsigned int mib, const char *dir, bool shared,
 		qemu_show_log();
 		ksft_exit_fail_msg("%s: QEMU did not start\n", name);
 	}
-	if (vm_write(ram, mib, pid) || serial_attach(&serial) ||
-	    guest_status(&serial, &st, FILL_TIMEOUT_MS))
+	if (serial_attach(&serial) ||
+	    guest_status(&serial, &st, guest_timeout_ms(mib)))
 		ksft_exit_fail_msg("%s: no answer from the inner guest\n", name);
 	ksft_print_msg("qemu: %s up and its RAM filled in %" PRIu64 " ms\n",
 		       name, now_ms() - t0);
 	ksft_test_result(st.boot_id & 1,
 			 "%s: QEMU runs the inner guest, boot %016" PRIx64 ", %u MiB of RAM in %s\n",
-			 name, st.boot_id, mib, ram);
+			 name, st.boot_id, mib, r.ram);
+	if (guest_verify(&serial, &v, guest_timeout_ms(mib)))
+		ksft_exit_fail_msg("%s: no verify answer\n", name);
+	/* All but the first 2 MiB and what the BIOS keeps at the top. */
+	ksft_test_result(v.boot_id == st.boot_id && !v.bad &&
+			 v.words > ((uint64_t)mib << 20) / 4 / 2,
+			 "%s: it filled %" PRIu64 " words of RAM, all read back\n",
+			 name, v.words);
+	r.pid = pid;
+	r.words = v.words;
+	if (record_write(RUN_DIR, "vm", &r))
+		ksft_exit_fail_msg("%s: cannot write %s/%s.vm\n", name,
+				   RUN_DIR, name);
+	qemu_pid = 0;	/* it runs on, for 'save' */
 	ksft_finished();
 }
 
 static void cmd_save(void)
 {
-	struct saved_vm sv = { 0 };
+	struct vm_record r;
 	struct guest_status st;
 	struct conn qmpc, serial;
 	char path[PATH_MAX], reply[4096];
@@ -657,23 +564,24 @@ static void cmd_save(void)
 	int fd;
 
 	ksft_set_plan(2);
+	if (record_read(RUN_DIR, "vm", &r))
+		ksft_exit_fail_msg("%s: no %s/%s.vm: not started here\n",
+				   name, RUN_DIR, name);
 	if (qmp_attach(&qmpc) || serial_attach(&serial) ||
 	    guest_status(&serial, &st, QMP_TIMEOUT_MS))
 		ksft_exit_fail_msg("%s: not running\n", name);
-	if (vm_read(&sv))
-		ksft_exit_fail_msg("%s: no %s/%s.vm: not started here\n",
-				   name, SOCK_DIR, name);
+	qemu_pid = r.pid;
 
 	stamp("stop");
 	t0 = now_ms();
 	if (qmp(&qmpc, reply, sizeof(reply), "{\"execute\": \"stop\"}") ||
-	    guest_state_read(&qmpc, st.state_addr, &sv.gs))
+	    guest_state_read(&qmpc, st.state_addr, &r.gs))
 		ksft_exit_fail_msg("%s: stop\n", name);
-	ksft_test_result(sv.gs.magic == GUEST_STATE_MAGIC &&
-			 sv.gs.boot_id == st.boot_id &&
-			 sv.gs.counter >= st.counter,
+	ksft_test_result(r.gs.magic == INNER_STATE_MAGIC &&
+			 r.gs.boot_id == st.boot_id &&
+			 r.gs.counter >= st.counter,
 			 "%s: stopped at counter %" PRIu64 " (guest memory, boot %016" PRIx64 ")\n",
-			 name, sv.gs.counter, sv.gs.boot_id);
+			 name, r.gs.counter, r.gs.boot_id);
 
 	/* x-ignore-shared: RAM in a shared file stays out of the stream. */
 	fd = open(path_in(path, sizeof(path), pk_mnt(), "state"),
@@ -686,7 +594,7 @@ static void cmd_save(void)
 			    sizeof(reply)))
 		ksft_exit_fail_msg("%s: migrate to %s\n", name, path);
 	t1 = now_ms();
-	qmp_quit(&qmpc, sv.pid);
+	qmp_quit(&qmpc, r.pid);
 	stamp("saved");
 	if (fsync(fd) || fstat(fd, &sb))
 		ksft_exit_fail_msg("%s: %s: %s\n", name, path, strerror(errno));
@@ -694,51 +602,85 @@ static void cmd_save(void)
 	ksft_print_msg("qemu: %s device state saved in %" PRIu64 " ms\n",
 		       name, t1 - t0);
 	sample("state_bytes", sb.st_size);
-	sample("save_us", (t1 - t0) * 1000);
 	/* Less than a sixteenth of guest RAM: the RAM did not go in. */
 	ksft_test_result(sb.st_size > 0 &&
-			 (uint64_t)sb.st_size < ((uint64_t)sv.mib << 20) / 16,
+			 (uint64_t)sb.st_size < ((uint64_t)r.mib << 20) / 16,
 			 "%s: device state %lld KiB for %u MiB of guest RAM (x-ignore-shared)\n",
-			 name, (long long)sb.st_size >> 10, sv.mib);
-	sv.state_addr = st.state_addr;
-	if (saved_write(&sv))
+			 name, (long long)sb.st_size >> 10, r.mib);
+	r.state_addr = st.state_addr;
+	r.pid = 0;
+	if (record_write(pk_mnt(), "saved", &r))
 		ksft_exit_fail_msg("%s: cannot write %s.saved\n", name, name);
 	ksft_finished();
 }
 
 /*
- * Start QEMU on @sv's RAM file, paused, and load NAME.state into it with
- * x-ignore-shared (the RAM is the file's).  QEMU's pid once the VM is
- * loaded; -1, QEMU gone, if it could not be.
+ * Start QEMU on @r's RAM file, paused, and load NAME.state into it with
+ * x-ignore-shared (the RAM is the file's).  Returns QEMU's pid once it
+ * answers QMP, or -1 if it never did; *@loaded says whether the VM was
+ * loaded.  A QEMU that failed to load is gone on return.
  */
-static pid_t restore(struct conn *qmpc, const struct saved_vm *sv)
+static pid_t restore(struct conn *qmpc, const struct vm_record *r,
+		     bool *loaded)
 {
 	char path[PATH_MAX], reply[4096];
 	pid_t pid;
-	bool ok;
 	int fd;
 
-	pid = qemu_spawn(qmpc, sv->ram, sv->mib, true, true);
+	*loaded = false;
+	pid = qemu_spawn(qmpc, r->ram, r->mib, true, true);
 	if (pid < 0)
 		return -1;
 	stamp("qemu");
 	fd = open(path_in(path, sizeof(path), pk_mnt(), "state"),
 		  O_RDONLY | O_CLOEXEC);
-	ok = fd >= 0 &&
-	     !qmp_migration_setup(qmpc, fd) &&
-	     !qmp(qmpc, reply, sizeof(reply),
-		  "{\"execute\": \"migrate-incoming\", \"arguments\": {\"uri\": \"fd:state\"}}") &&
-	     !qmp_wait_status(qmpc, "query-status", "paused", reply,
-			      sizeof(reply));
-	if (fd >= 0)
-		close(fd);
-	if (!ok) {
-		kill(pid, SIGKILL);
-		while (!process_gone(pid))
-			usleep(20 * 1000);
+	if (fd < 0) {
+		ksft_print_msg("%s: %s\n", path, strerror(errno));
 		return -1;
 	}
+	*loaded = !qmp_migration_setup(qmpc, fd) &&
+		  !qmp(qmpc, reply, sizeof(reply),
+		       "{\"execute\": \"migrate-incoming\", \"arguments\": {\"uri\": \"fd:state\"}}") &&
+		  !qmp_wait_status(qmpc, "query-status", "paused", reply,
+				   sizeof(reply));
+	close(fd);
+	if (!*loaded) {
+		/* A failed incoming migration ends QEMU; make sure it did. */
+		close(qmpc->fd);
+		qemu_reap(pid, QMP_TIMEOUT_MS);
+		qemu_pid = 0;
+	}
 	return pid;
+}
+
+/* resume NAME -l: the RAM was lost with the old kernel; is that seen? */
+static void resume_lost(struct conn *qmpc, const struct vm_record *r)
+{
+	struct inner_state gs;
+	bool loaded;
+	pid_t pid;
+
+	ksft_set_plan(1);
+	pid = restore(qmpc, r, &loaded);
+	if (pid < 0) {
+		qemu_show_log();
+		ksft_exit_fail_msg("%s: QEMU did not come up\n", name);
+	}
+	if (!loaded) {
+		/* Some device state points into guest RAM (kvmvapic's). */
+		qemu_show_log();
+		ksft_test_result(qemu_log_has("load of migration failed"),
+				 "%s: guest RAM lost with the old kernel is detected: QEMU cannot load the device state\n",
+				 name);
+		ksft_finished();
+	}
+	if (guest_state_read(qmpc, r->state_addr, &gs))
+		ksft_exit_fail_msg("%s: read guest memory\n", name);
+	ksft_test_result(gs.magic != r->gs.magic || gs.boot_id != r->gs.boot_id,
+			 "%s: guest RAM lost with the old kernel is detected: not in guest memory\n",
+			 name);
+	qmp_quit(qmpc, pid);
+	ksft_finished();
 }
 
 /*
@@ -748,75 +690,54 @@ static pid_t restore(struct conn *qmpc, const struct saved_vm *sv)
 static void cmd_resume(bool lost)
 {
 	struct guest_status later;
-	struct guest_state gs;
-	struct saved_vm sv;
+	struct guest_verify v;
+	struct inner_state gs;
+	struct vm_record r;
 	struct conn qmpc, serial;
-	char reply[4096], line[256];
-	uint64_t t0, t1, boot, counter, words, bad;
-	bool restored;
+	char reply[4096];
+	uint64_t t0;
+	bool loaded;
 	pid_t pid;
 
-	ksft_set_plan(lost ? 1 : 4);
-	if (saved_read(&sv))
+	if (record_read(pk_mnt(), "saved", &r))
 		ksft_exit_fail_msg("%s: no %s.saved in %s\n", name, name,
 				   pk_mnt());
+	if (lost)
+		resume_lost(&qmpc, &r);
+
+	ksft_set_plan(4);
 	t0 = now_ms();
-	pid = restore(&qmpc, &sv);
-	restored = pid > 0;
-	t1 = now_ms();
-	stamp("restored");
-	if (lost) {
-		/*
-		 * RAM on tmpfs did not survive the kexec: QEMU either fails to
-		 * load (some device state points into guest RAM) or the
-		 * guest's memory shows it.  Say so; never run it.
-		 */
-		if (restored && guest_state_read(&qmpc, sv.state_addr, &gs))
-			ksft_exit_fail_msg("%s: read guest memory\n", name);
-		if (!restored)
-			qemu_show_log();
-		ksft_test_result(!restored || gs.magic != sv.gs.magic ||
-				 gs.boot_id != sv.gs.boot_id,
-				 "%s: guest RAM lost with the old kernel is detected (%s)\n",
-				 name, restored ? "not in guest memory" :
-				 "QEMU cannot load the device state");
-		if (restored)
-			qmp_quit(&qmpc, pid);
-		ksft_finished();
-	}
-	if (!restored) {
+	pid = restore(&qmpc, &r, &loaded);
+	if (!loaded) {
 		qemu_show_log();
 		ksft_exit_fail_msg("%s: restore\n", name);
 	}
-	if (guest_state_read(&qmpc, sv.state_addr, &gs))
-		ksft_exit_fail_msg("%s: read guest memory\n", name);
-
+	stamp("restored");
 	ksft_print_msg("qemu: %s restored (QEMU start and device state load) in %" PRIu64 " ms\n",
-		       name, t1 - t0);
-	ksft_test_result(gs.magic == sv.gs.magic && gs.boot_id == sv.gs.boot_id &&
-			 gs.counter == sv.gs.counter,
+		       name, now_ms() - t0);
+	if (guest_state_read(&qmpc, r.state_addr, &gs))
+		ksft_exit_fail_msg("%s: read guest memory\n", name);
+	ksft_test_result(gs.magic == r.gs.magic && gs.boot_id == r.gs.boot_id &&
+			 gs.counter == r.gs.counter,
 			 "%s: guest memory after restore: boot %016" PRIx64 ", counter %" PRIu64 " (saved %016" PRIx64 ", %" PRIu64 ")\n",
-			 name, gs.boot_id, gs.counter, sv.gs.boot_id,
-			 sv.gs.counter);
+			 name, gs.boot_id, gs.counter, r.gs.boot_id,
+			 r.gs.counter);
 
 	if (qmp(&qmpc, reply, sizeof(reply), "{\"execute\": \"cont\"}") ||
 	    serial_attach(&serial))
 		ksft_exit_fail_msg("%s: cont\n", name);
 	stamp("cont");
-	if (guest_ask(&serial, 'v', "verify", line, sizeof(line),
-		      FILL_TIMEOUT_MS) ||
-	    sscanf(line, "pkvm: verify boot %" SCNx64 " counter %" SCNu64 " words %" SCNu64 " bad %" SCNu64,
-		   &boot, &counter, &words, &bad) != 4)
+	if (guest_verify(&serial, &v, guest_timeout_ms(r.mib)))
 		ksft_exit_fail_msg("%s: no verify answer\n", name);
-	ksft_print_msg("%s\n", line);
-	ksft_test_result(boot == sv.gs.boot_id && counter > sv.gs.counter,
+	ksft_test_result(v.boot_id == r.gs.boot_id && v.counter > r.gs.counter,
 			 "%s: the guest went on, not rebooted: boot %016" PRIx64 ", counter %" PRIu64 " > %" PRIu64 "\n",
-			 name, boot, counter, sv.gs.counter);
-	ksft_test_result(words >= ((uint64_t)sv.mib << 20) / 4 / 2 && !bad,
-			 "%s: all of its RAM verifies: %" PRIu64 " words, %" PRIu64 " bad\n",
-			 name, words, bad);
-	ksft_test_result(!guest_status(&serial, &later, QMP_TIMEOUT_MS) &&
-			 later.counter > counter,
+			 name, v.boot_id, v.counter, r.gs.counter);
+	ksft_test_result(v.words == r.words && !v.bad,
+			 "%s: all of its RAM verifies: %" PRIu64 " words (%" PRIu64 " at start), %" PRIu64 " bad\n",
+			 name, v.words, r.words, v.bad);
+	if (guest_status(&serial, &later, QMP_TIMEOUT_MS))
+		later.counter = 0;
+	ksft_test_result(later.counter > v.counter,
 			 "%s: and it keeps counting (%" PRIu64 ")\n", name,
 			 later.counter);
 	qmp_quit(&qmpc, pid);
@@ -848,15 +769,25 @@ int main(int argc, char **argv)
 		usage(argv[0]);
 	while ((opt = getopt(argc, argv, "d:px:l")) != -1) {
 		switch (opt) {
-		case 'd': dir = optarg; break;
-		case 'p': shared = false; break;
-		case 'x': expect = optarg; break;
-		case 'l': lost = true; break;
-		default: usage(argv[0]);
+		case 'd':
+			dir = optarg;
+			break;
+		case 'p':
+			shared = false;
+			break;
+		case 'x':
+			expect = optarg;
+			break;
+		case 'l':
+			lost = true;
+			break;
+		default:
+			usage(argv[0]);
 		}
 	}
 	/* A QEMU that exits under us is a failure to report, not a signal. */
 	signal(SIGPIPE, SIG_IGN);
+	atexit(qemu_cleanup);
 	ksft_print_header();
 	if (!strcmp(cmd, "start"))
 		cmd_start(strtoul(argv[3], NULL, 0), dir, shared, expect);

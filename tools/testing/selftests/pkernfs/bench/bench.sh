@@ -61,8 +61,6 @@ HUGE=/mnt/huge
 EDU=$PK_STATE/bench.edu
 NIC=$PK_STATE/bench.nic
 VFIO_SIZE=256M
-VMM_DEV=/dev/vda
-VMM_DIR=/vmm
 
 # pk_kexec_next ends in 'kexec -e'; let pkbench stamp the TSC and make the
 # kexec system call itself.
@@ -238,12 +236,17 @@ nic_resume()
 	: >"$MANIFEST"
 }
 
-# vmm_mount: the VMM disk of demo.qemu on $VMM_DIR, once per kernel.
-vmm_mount()
+# qemu_run LABEL CMD...: pkernfs_qemu CMD... for the LABEL kexec, its
+# stamps, samples and failures on the output, a failure also if its exit
+# status says so.
+qemu_run()
 {
-	grep -q " $VMM_DIR " /proc/mounts && return 0
-	mkdir -p "$VMM_DIR"
-	mount -t ext2 -o ro "$VMM_DEV" "$VMM_DIR"
+	local label=$1 out rc=0
+
+	shift
+	out=$(PKERNFS_QEMU_BENCH=$label "$PK_BIN/pkernfs_qemu" "$@") || rc=$?
+	echo "$out" | grep -E '^(stamp|sample|not ok|Bail out|# qemu:)'
+	[ "$rc" -eq 0 ] || pk_not_ok "pkernfs_qemu $*: exit status $rc"
 }
 
 # qemu_save MIB: a real QEMU runs a VM with MIB MiB of RAM in pkernfs,
@@ -251,13 +254,9 @@ vmm_mount()
 # kernel.
 qemu_save()
 {
-	local label=qemu$1
-
-	vmm_mount || pk_not_ok "mount the VMM disk"
-	"$PK_BIN/pkernfs_qemu" start vm "$1" >/dev/null ||
-		pk_not_ok "pkernfs_qemu start vm $1"
-	PKERNFS_QEMU_BENCH=$label "$PK_BIN/pkernfs_qemu" save vm |
-		grep -E '^(stamp|sample|not ok)'
+	pk_mount_vmm || pk_not_ok "mount the VMM disk"
+	qemu_run "qemu$1" start vm "$1"
+	qemu_run "qemu$1" save vm
 	echo "$(pk_bytes "$1"M) vm.ram" >"$MANIFEST"
 }
 
@@ -265,9 +264,8 @@ qemu_save()
 # and leave pkernfs without its files for the next cycle.
 qemu_resume()
 {
-	vmm_mount || pk_not_ok "mount the VMM disk"
-	PKERNFS_QEMU_BENCH=$1 "$PK_BIN/pkernfs_qemu" resume vm |
-		grep -E '^(stamp|sample|not ok|# qemu:)'
+	pk_mount_vmm || pk_not_ok "mount the VMM disk"
+	qemu_run "$1" resume vm
 	rm -f "$PK_MNT/vm.ram" "$PK_MNT/vm.state" "$PK_MNT/vm.saved" ||
 		pk_not_ok "remove the VM's files"
 	: >"$MANIFEST"

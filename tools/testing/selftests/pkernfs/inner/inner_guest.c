@@ -8,8 +8,8 @@
  * - at boot it draws a boot id from the TSC and the RTC, and fills every usable word of
  *   RAM above 2 MiB with a pattern of the word's address and that id;
  * - then it counts, forever, and answers its serial port (COM1):
- *	's'	"pkvm: status boot ID counter N state ADDR"
- *	'v'	"pkvm: verify boot ID counter N words W bad B first ADDR",
+ *	's'	"inner: status boot ID counter N state ADDR"
+ *	'v'	"inner: verify boot ID counter N words W bad B first ADDR",
  *		after reading back every word it filled.
  *
  * A VMM that saved the VM, went away for a host kexec and restored it
@@ -19,10 +19,12 @@
  * paused (QMP "xp"), before and after the update, and compare exactly.
  */
 
-typedef unsigned char u8;
-typedef unsigned short u16;
-typedef unsigned int u32;
-typedef unsigned long long u64;
+#include "inner_guest.h"
+
+typedef uint8_t u8;
+typedef uint16_t u16;
+typedef uint32_t u32;
+typedef uint64_t u64;
 
 #define COM1		0x3f8
 #define UART_LSR	5
@@ -50,17 +52,10 @@ struct mb_mmap_entry {
 	u32 type;
 } __attribute__((packed));
 
-/* What the harness reads through QMP; the layout is part of the protocol. */
-struct guest_state {
-	u64 magic;		/* "PKVMSTAT" once filled */
-	u64 boot_id;
-	u64 counter;
-};
+/* What the harness also reads through QMP (inner_guest.h). */
+volatile struct inner_state state;
 
-#define GUEST_STATE_MAGIC 0x544154534d564b50ull /* "PKVMSTAT" */
-
-volatile struct guest_state state;
-
+/* The 'pc' machine's map has half a dozen; RAM past the 16th goes unused. */
 #define MAX_RANGES 16
 static struct { u32 start, end; } ranges[MAX_RANGES];
 static unsigned int nr_ranges;
@@ -175,7 +170,7 @@ static void find_ranges(const struct mb_info *mbi)
 			continue;
 		if (start < PATTERN_START)
 			start = PATTERN_START;
-		if (end > PATTERN_END)
+		if (end >= PATTERN_END)
 			end = PATTERN_END - 4096;
 		start = (start + 3) & ~3ull;
 		end &= ~3ull;
@@ -216,7 +211,7 @@ static void verify(void)
 			words++;
 		}
 	}
-	put_str("pkvm: verify boot ");
+	put_str(INNER_VERIFY " boot ");
 	put_hex(state.boot_id, 16);
 	put_str(" counter ");
 	put_dec(state.counter);
@@ -231,7 +226,7 @@ static void verify(void)
 
 static void status(void)
 {
-	put_str("pkvm: status boot ");
+	put_str(INNER_STATUS " boot ");
 	put_hex(state.boot_id, 16);
 	put_str(" counter ");
 	put_dec(state.counter);
@@ -248,7 +243,7 @@ void guest_main(u32 magic, const struct mb_info *mbi)
 	unsigned int i;
 
 	if (magic != MB_LOADER_MAGIC) {
-		put_str("pkvm: not started by a Multiboot loader\n");
+		put_str("inner: not started by a Multiboot loader\n");
 		return;
 	}
 	find_ranges(mbi);
@@ -256,24 +251,24 @@ void guest_main(u32 magic, const struct mb_info *mbi)
 		bytes += ranges[i].end - ranges[i].start;
 	/* Odd, so never 0: which boot of which VM, not a secret. */
 	state.boot_id = (rdtsc() ^ ((u64)rtc_stamp() << 32)) | 1;
-	put_str("pkvm: boot ");
+	put_str("inner: boot ");
 	put_hex(state.boot_id, 16);
 	put_str(" filling ");
 	put_dec(bytes >> 20);
 	put_str(" MiB\n");
 	fill();
-	state.magic = GUEST_STATE_MAGIC;
-	put_str("pkvm: ready\n");
+	state.magic = INNER_STATE_MAGIC;
+	put_str("inner: ready\n");
 
 	for (;;) {
 		state.counter++;
 		if (!(inb(COM1 + UART_LSR) & UART_LSR_DR))
 			continue;
 		switch (inb(COM1)) {
-		case 's':
+		case INNER_CMD_STATUS:
 			status();
 			break;
-		case 'v':
+		case INNER_CMD_VERIFY:
 			verify();
 			break;
 		}

@@ -31,8 +31,6 @@ SUMS=$PK_STATE/demo.sha256
 VFIO_TAP=/tmp/vfio.tap
 NIC_TAP=/tmp/nic.tap
 QEMU_TAP=/tmp/qemu.tap
-VMM_DEV=/dev/vda
-VMM_DIR=/vmm
 
 say()
 {
@@ -184,9 +182,11 @@ qemu()
 stage1_qemu()
 {
 	rm -f "$PK_STATE/demo.qemu"
-	[ -b "$VMM_DEV" ] && [ -x "$PK_BIN/pkernfs_qemu" ] || return 0
-	mkdir -p "$VMM_DIR"
-	mount -t ext2 -o ro "$VMM_DEV" "$VMM_DIR" || return 0
+	[ -b "$PK_VMM_DEV" ] && [ -x "$PK_BIN/pkernfs_qemu" ] || return 0
+	if ! pk_mount_vmm; then
+		pk_not_ok "mount the VMM disk $PK_VMM_DEV"
+		return 0
+	fi
 	say "QEMU (Debian's, unmodified) starts VM vm0, 64 MiB of RAM in" \
 		"$PK_MNT/vm0.ram (share=on, align=2M)"
 	if qemu start vm0 64 && qemu save vm0; then
@@ -194,7 +194,7 @@ stage1_qemu()
 			"QEMU exited"
 		echo vm0 >"$PK_STATE/demo.qemu"
 	else
-		say "FAIL: QEMU could not run and save vm0"
+		pk_not_ok "QEMU runs vm0 and saves it into pkernfs"
 	fi
 }
 
@@ -202,9 +202,8 @@ stage1_qemu()
 stage2_qemu()
 {
 	[ -s "$PK_STATE/demo.qemu" ] || return 0
-	mkdir -p "$VMM_DIR"
 	say "QEMU starts again with -incoming, on the same $PK_MNT/vm0.ram:"
-	if mount -t ext2 -o ro "$VMM_DEV" "$VMM_DIR" && qemu resume vm0; then
+	if pk_mount_vmm && qemu resume vm0; then
 		pk_ok "the VM ran on across the live update, its RAM intact"
 	else
 		pk_not_ok "the VM ran on across the live update, its RAM intact"

@@ -191,6 +191,21 @@ pk_mount()
 	mount -t pkernfs ${1:+-o "$1"} none "$PK_MNT"
 }
 
+# The VMM disk (scripts/mkvmmdisk.sh: QEMU, its libraries and firmware, the
+# inner guest) that NAME.qemu asks for with @VMM_DISK@, and where
+# pkernfs_qemu looks for it.
+PK_VMM_DEV=/dev/vda
+PK_VMM_DIR=/vmm
+export PKERNFS_VMM_DIR=$PK_VMM_DIR
+
+# pk_mount_vmm: mount the VMM disk read-only on $PK_VMM_DIR, once a boot.
+pk_mount_vmm()
+{
+	grep -q " $PK_VMM_DIR " /proc/mounts && return 0
+	mkdir -p "$PK_VMM_DIR"
+	mount -t ext2 -o ro "$PK_VMM_DEV" "$PK_VMM_DIR"
+}
+
 # pk_mount_fails WHAT ERRNO_TEXT...: check that mounting fails, with one of
 # the given strerror() texts in the error message.
 pk_mount_fails()

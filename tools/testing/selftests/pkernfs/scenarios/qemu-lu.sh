@@ -22,15 +22,11 @@
 
 . /scenarios/lib.sh
 
-VMM_DEV=/dev/vda
-VMM_DIR=/vmm
-
 setup()
 {
 	pk_check "stage $PK_STAGE: mount" pk_mount || pk_done
-	mkdir -p "$VMM_DIR"
-	pk_check "stage $PK_STAGE: mount the VMM's disk" \
-		mount -t ext2 -o ro "$VMM_DEV" "$VMM_DIR" || pk_done
+	pk_check "stage $PK_STAGE: mount the VMM's disk" pk_mount_vmm ||
+		pk_done
 }
 
 stage1()
