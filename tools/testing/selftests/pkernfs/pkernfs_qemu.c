@@ -176,7 +176,7 @@ static bool process_gone(pid_t pid)
  */
 static bool qemu_reap(pid_t pid, int timeout_ms)
 {
-	uint64_t end = now_ms() + timeout_ms;
+	int64_t end = now_ms() + timeout_ms;
 
 	while (!process_gone(pid)) {
 		if (now_ms() > end) {
@@ -219,7 +219,7 @@ static pid_t qemu_spawn(struct conn *qmpc, const char *ram, unsigned int mib,
 	char backend[PATH_MAX + 128], mem[32], reply[4096];
 	const char *argv[40];
 	int argc = 0, status;
-	uint64_t end;
+	int64_t end;
 	pid_t pid;
 
 	snprintf(ld, sizeof(ld), "%s/lib/ld-linux-x86-64.so.2", vmm);
@@ -387,7 +387,7 @@ static int guest_state_read(struct conn *qmpc, uint32_t addr,
 static int guest_ask(struct conn *serial, char cmd, const char *prefix,
 		     char *line, size_t size, int timeout_ms)
 {
-	uint64_t end = now_ms() + timeout_ms;
+	int64_t end = now_ms() + timeout_ms;
 
 	if (write(serial->fd, &cmd, 1) != 1)
 		return -1;
@@ -506,7 +506,7 @@ static void cmd_start(unsigned int mib, const char *dir, bool shared,
 	struct guest_status st;
 	struct guest_verify v;
 	struct conn qmpc, serial;
-	uint64_t t0 = now_ms();
+	int64_t t0 = now_ms();
 	pid_t pid;
 
 	ksft_set_plan(expect ? 1 : 2);
@@ -532,7 +532,7 @@ static void cmd_start(unsigned int mib, const char *dir, bool shared,
 	if (serial_attach(&serial) ||
 	    guest_status(&serial, &st, guest_timeout_ms(mib)))
 		ksft_exit_fail_msg("%s: no answer from the inner guest\n", name);
-	ksft_print_msg("qemu: %s up and its RAM filled in %" PRIu64 " ms\n",
+	ksft_print_msg("qemu: %s up and its RAM filled in %" PRId64 " ms\n",
 		       name, now_ms() - t0);
 	ksft_test_result(st.boot_id & 1,
 			 "%s: QEMU runs the inner guest, boot %016" PRIx64 ", %u MiB of RAM in %s\n",
@@ -559,7 +559,7 @@ static void cmd_save(void)
 	struct guest_status st;
 	struct conn qmpc, serial;
 	char path[PATH_MAX], reply[4096];
-	uint64_t t0, t1;
+	int64_t t0, t1;
 	struct stat sb;
 	int fd;
 
@@ -599,7 +599,7 @@ static void cmd_save(void)
 	if (fsync(fd) || fstat(fd, &sb))
 		ksft_exit_fail_msg("%s: %s: %s\n", name, path, strerror(errno));
 	close(fd);
-	ksft_print_msg("qemu: %s device state saved in %" PRIu64 " ms\n",
+	ksft_print_msg("qemu: %s device state saved in %" PRId64 " ms\n",
 		       name, t1 - t0);
 	sample("state_bytes", sb.st_size);
 	/* Less than a sixteenth of guest RAM: the RAM did not go in. */
@@ -695,7 +695,7 @@ static void cmd_resume(bool lost)
 	struct vm_record r;
 	struct conn qmpc, serial;
 	char reply[4096];
-	uint64_t t0;
+	int64_t t0;
 	bool loaded;
 	pid_t pid;
 
@@ -713,7 +713,7 @@ static void cmd_resume(bool lost)
 		ksft_exit_fail_msg("%s: restore\n", name);
 	}
 	stamp("restored");
-	ksft_print_msg("qemu: %s restored (QEMU start and device state load) in %" PRIu64 " ms\n",
+	ksft_print_msg("qemu: %s restored (QEMU start and device state load) in %" PRId64 " ms\n",
 		       name, now_ms() - t0);
 	if (guest_state_read(&qmpc, r.state_addr, &gs))
 		ksft_exit_fail_msg("%s: read guest memory\n", name);

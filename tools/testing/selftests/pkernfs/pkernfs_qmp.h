@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "../kselftest.h"
+#include "pkernfs_util.h"
 
 /* How long QEMU may take to answer, under TCG on a loaded host. */
 #define QMP_TIMEOUT_MS	(120 * 1000)
@@ -33,14 +34,6 @@ struct conn {
 	char buf[65536];
 	size_t len;
 };
-
-static inline uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000ULL + ts.tv_nsec / 1000000;
-}
 
 /* Connect to the unix socket @path, once. */
 static inline int conn_open(struct conn *c, const char *path)
@@ -71,7 +64,7 @@ static inline int conn_open(struct conn *c, const char *path)
 static inline int conn_line(struct conn *c, char *line, size_t size,
 			    int timeout_ms)
 {
-	uint64_t end = now_ms() + timeout_ms;
+	int64_t end = now_ms() + timeout_ms;
 
 	for (;;) {
 		char *nl = memchr(c->buf, '\n', c->len);
@@ -183,7 +176,7 @@ static inline int qmp_getfd(struct conn *c, int fd, const char *fdname)
 static inline int qmp_wait_status(struct conn *qmpc, const char *what,
 				  const char *want, char *reply, size_t size)
 {
-	uint64_t end = now_ms() + QMP_TIMEOUT_MS;
+	int64_t end = now_ms() + QMP_TIMEOUT_MS;
 	char status[64];
 
 	while (now_ms() < end) {

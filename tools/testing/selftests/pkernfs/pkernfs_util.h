@@ -27,6 +27,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/vfs.h>
+#include <time.h>
 #include <unistd.h>
 
 #define PKERNFS_SUPER_MAGIC	0x706b6673	/* "pkfs" */
@@ -395,6 +396,25 @@ static inline int pk_fs_usage(const char *mnt, struct pk_usage *u)
 	if (!ret)
 		pk_scan_orphans(st.st_dev, u);
 	return ret;
+}
+
+static inline void sleep_ms(unsigned int ms)
+{
+	struct timespec ts = {
+		.tv_sec = ms / 1000,
+		.tv_nsec = (ms % 1000) * 1000000L,
+	};
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+static inline int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* Parse "123", "4K", "2M", "1G" (binary units). Returns 0 or -EINVAL. */
