@@ -64,21 +64,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../pkernfs_vfio_util.h"
+
 #define PAGE_BYTES	4096UL
-
-/* The pkernfs VFIO uapi, for C libraries whose headers predate it. */
-#ifndef VFIO_CONTAINER_SET_PERSISTENT_PGTABLES
-struct vfio_set_persistent_pgtables {
-	__u32 argsz;
-	__u32 flags;
-	__s32 fd;
-};
-
-#define VFIO_CONTAINER_SET_PERSISTENT_PGTABLES	_IO(VFIO_TYPE, VFIO_BASE + 22)
-#endif
-#ifndef VFIO_DMA_MAP_FLAG_LIVE_UPDATE
-#define VFIO_DMA_MAP_FLAG_LIVE_UPDATE		(1 << 3)
-#endif
 
 #define VFIO_RAM	"pkbench-ram"
 #define VFIO_DOM	"iommu/pkbench-dom"
@@ -109,20 +97,11 @@ static void __attribute__((noreturn)) usage(void)
 
 static uint64_t parse_size(const char *s)
 {
-	char *end;
-	uint64_t n = strtoull(s, &end, 0);
+	uint64_t n;
 
-	switch (*end) {
-	case 'k': case 'K':
-		return n << 10;
-	case 'm': case 'M':
-		return n << 20;
-	case 'g': case 'G':
-		return n << 30;
-	case '\0':
-		return n;
-	}
-	usage();
+	if (pk_parse_size(s, &n))
+		usage();
+	return n;
 }
 
 static uint64_t now_us(void)
@@ -416,8 +395,8 @@ static int cmd_arrive(char **argv)
 
 /* A VFIO container with one device's group and guest RAM in pkernfs. */
 struct vfio_vm {
+	struct vfio_pci_dev dev;
 	int container;
-	int group;
 	int ram_fd;
 	int dom_fd;
 	char *ram;
@@ -451,12 +430,9 @@ static void unlink_at(const char *mnt, const char *name)
 static void vfio_open(struct vfio_vm *vm, const char *mnt, const char *bdf,
 		      uint64_t size, int persist, int create)
 {
-	struct vfio_set_persistent_pgtables pg = { .argsz = sizeof(pg) };
 	struct rlimit rl = { RLIM_INFINITY, RLIM_INFINITY };
-	char path[PATH_MAX], link[PATH_MAX - 16], *slash;
 	struct stat st;
 	uint64_t off;
-	ssize_t n;
 
 	/* VFIO accounts pinned pages against RLIMIT_MEMLOCK. */
 	setrlimit(RLIMIT_MEMLOCK, &rl);
@@ -479,33 +455,26 @@ static void vfio_open(struct vfio_vm *vm, const char *mnt, const char *bdf,
 			die(VFIO_DOM);
 	}
 
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu_group",
-		 bdf);
-	n = readlink(path, link, sizeof(link) - 1);
-	if (n < 0)
-		die(path);
-	link[n] = '\0';
-	slash = strrchr(link, '/');
-	snprintf(path, sizeof(path), "/dev/vfio/%s", slash ? slash + 1 : link);
-	vm->group = open(path, O_RDWR | O_CLOEXEC);
-	if (vm->group < 0)
-		die(path);
-	vm->container = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
-	if (vm->container < 0)
+	vm->dev = VFIO_PCI_DEV_INIT(bdf);
+	vm->container = vfio_container_open();
+	if (vm->container < 0) {
+		errno = -vm->container;
 		die("/dev/vfio/vfio");
-	if (ioctl(vm->group, VFIO_GROUP_SET_CONTAINER, &vm->container))
+	}
+	errno = -vfio_group_attach(&vm->dev, vm->container);
+	if (errno)
 		die("VFIO_GROUP_SET_CONTAINER");
-	pg.fd = vm->dom_fd;
-	if (persist &&
-	    ioctl(vm->container, VFIO_CONTAINER_SET_PERSISTENT_PGTABLES, &pg))
+	errno = persist ? -vfio_set_persistent(vm->container, vm->dom_fd) : 0;
+	if (errno)
 		die("VFIO_CONTAINER_SET_PERSISTENT_PGTABLES");
-	if (ioctl(vm->container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU))
+	errno = -vfio_set_iommu(vm->container);
+	if (errno)
 		die("VFIO_SET_IOMMU");
 }
 
 static void vfio_close(struct vfio_vm *vm)
 {
-	close(vm->group);
+	pci_dev_close(&vm->dev);
 	close(vm->container);
 	munmap(vm->ram, vm->size);
 	close(vm->ram_fd);
@@ -516,17 +485,11 @@ static void vfio_close(struct vfio_vm *vm)
 /* MAP_DMA all of guest RAM at VFIO_IOVA; the time it took, in us. */
 static uint64_t vfio_map(struct vfio_vm *vm, uint32_t flags)
 {
-	struct vfio_iommu_type1_dma_map map = {
-		.argsz = sizeof(map),
-		.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE |
-			 flags,
-		.vaddr = (uintptr_t)vm->ram,
-		.iova = VFIO_IOVA,
-		.size = vm->size,
-	};
 	uint64_t t0 = now_us();
 
-	if (ioctl(vm->container, VFIO_IOMMU_MAP_DMA, &map))
+	errno = -vfio_dma_map(vm->container, vm->ram, VFIO_IOVA, vm->size,
+			      flags);
+	if (errno)
 		die(flags ? "VFIO_IOMMU_MAP_DMA(LIVE_UPDATE)" :
 			    "VFIO_IOMMU_MAP_DMA");
 	return now_us() - t0;
@@ -534,16 +497,15 @@ static uint64_t vfio_map(struct vfio_vm *vm, uint32_t flags)
 
 static uint64_t vfio_unmap(struct vfio_vm *vm)
 {
-	struct vfio_iommu_type1_dma_unmap unmap = {
-		.argsz = sizeof(unmap),
-		.iova = VFIO_IOVA,
-		.size = vm->size,
-	};
 	uint64_t t0 = now_us();
+	int64_t unmapped;
 
-	if (ioctl(vm->container, VFIO_IOMMU_UNMAP_DMA, &unmap))
+	unmapped = vfio_dma_unmap(vm->container, VFIO_IOVA, vm->size);
+	if (unmapped < 0) {
+		errno = -unmapped;
 		die("VFIO_IOMMU_UNMAP_DMA");
-	if (unmap.size != vm->size) {
+	}
+	if ((uint64_t)unmapped != vm->size) {
 		errno = EIO;
 		die("VFIO_IOMMU_UNMAP_DMA: short");
 	}
