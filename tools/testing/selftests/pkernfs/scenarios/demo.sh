@@ -95,6 +95,15 @@ vfio_edu()
 	return 1
 }
 
+# tap_failed RC TAP: whether a run that exited with status RC and wrote its
+# TAP to the file TAP failed; if so, show its last failed checks.
+tap_failed()
+{
+	[ "$1" -eq 0 ] && ! grep -q '^not ok' "$2" && return 1
+	grep -E '^(not ok|Bail out|# )' "$2" | tail -n 8 | sed 's/^/  /'
+	return 0
+}
+
 # vmm STAGE EDU: run pkernfs_vfio, sentences to the output, TAP to
 # $VFIO_TAP; on failure show its failed checks.
 vmm()
@@ -104,12 +113,7 @@ vmm()
 	PKERNFS_VFIO_LOG=$VFIO_TAP PKERNFS_VFIO_DEFER=1 \
 		"$PK_BIN/pkernfs_vfio" --demo "$1" "$2" >/tmp/vfio.say || rc=$?
 	sed 's/^/demo: /' /tmp/vfio.say
-	if [ "$rc" -ne 0 ] || grep -q '^not ok' "$VFIO_TAP"; then
-		grep -E '^(not ok|Bail out|# )' "$VFIO_TAP" | tail -n 8 |
-			sed 's/^/  /'
-		return 1
-	fi
-	return 0
+	! tap_failed "$rc" "$VFIO_TAP"
 }
 
 # nic STAGE BDF: run 'pkernfs_nic STAGE' on BDF, TAP to $NIC_TAP; say what
@@ -120,12 +124,7 @@ nic()
 
 	"$PK_BIN/pkernfs_nic" "$1" "$2" >"$NIC_TAP" || rc=$?
 	sed -n 's/^# nic: \(frames\|lost\)/demo: NIC: \1/p' "$NIC_TAP"
-	if [ "$rc" -ne 0 ]; then
-		grep -E '^(not ok|Bail out|# )' "$NIC_TAP" | tail -n 8 |
-			sed 's/^/  /'
-		return 1
-	fi
-	return 0
+	! tap_failed "$rc" "$NIC_TAP"
 }
 
 # stage1_nic: have the e1000e receive into pkernfs through the kexec, if
@@ -169,12 +168,7 @@ qemu()
 
 	"$PK_BIN/pkernfs_qemu" "$@" >"$QEMU_TAP" || rc=$?
 	sed -n 's/^ok [0-9]* vm0: /demo: QEMU: /p' "$QEMU_TAP"
-	if [ "$rc" -ne 0 ] || grep -q '^not ok' "$QEMU_TAP"; then
-		grep -E '^(not ok|Bail out|# )' "$QEMU_TAP" | tail -n 8 |
-			sed 's/^/  /'
-		return 1
-	fi
-	return 0
+	! tap_failed "$rc" "$QEMU_TAP"
 }
 
 # stage1_qemu: if QEMU gave the guest the VMM disk, run a VM with its RAM
