@@ -33,6 +33,8 @@
  * @free_inodes: inodes on the free list.
  * @block_hint: where the next block search starts.
  * @checked: the persisted tree was checked since boot.
+ * @dir_index: the name index of every directory (dir.c), NULL until the
+ *	first check.
  * @iommu_lock: protects @iommu_blocks and the page bitmaps of the IOMMU
  *	regions (see iommu.c); taken in atomic context.
  * @iommu_blocks: blocks lent to an IOMMU as regions, NULL when pkernfs
@@ -83,6 +85,7 @@ struct pkernfs_store {
 	u32 free_inodes;
 	u32 block_hint;
 	bool checked;
+	struct pkernfs_dir_index *dir_index;
 
 	spinlock_t iommu_lock;		/* the IOMMU regions, see above */
 	unsigned long *iommu_blocks;
@@ -240,6 +243,8 @@ int pkernfs_getattr(struct mnt_idmap *idmap, const struct path *path,
 extern const struct file_operations pkernfs_dir_fops;
 u64 pkernfs_dir_find(struct pkernfs_store *store, u64 dir,
 		     const struct qstr *name);
+int pkernfs_dir_index_build(struct pkernfs_store *store);
+void pkernfs_dir_index_drop(struct pkernfs_store *store);
 void pkernfs_dir_link(struct pkernfs_store *store, u64 dir, u64 ino);
 void pkernfs_dir_unlink(struct pkernfs_store *store, u64 dir, u64 ino);
 

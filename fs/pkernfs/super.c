@@ -187,6 +187,7 @@ static int pkernfs_load_store(struct pkernfs_store *store)
 	int err;
 
 	store->checked = false;
+	pkernfs_dir_index_drop(store);
 
 	mutex_lock(&store->lock);
 	err = pkernfs_super_validate(store);
@@ -194,6 +195,8 @@ static int pkernfs_load_store(struct pkernfs_store *store)
 	if (err)
 		return err;
 	err = pkernfs_check_store(store);
+	if (!err)
+		err = pkernfs_dir_index_build(store);
 	if (err)
 		return err;
 	store->checked = true;

@@ -1914,6 +1914,47 @@ TEST_F(pkernfs, rename_across_dirs)
 }
 
 /*
+ * Test Case: one name in many directories
+ *
+ * Lookups go through an index of every entry keyed by parent and name:
+ * the same name in 32 directories must give 32 different files, before
+ * and after the dentries are evicted, and a rename must move the entry in
+ * the index as well as in the lists.
+ */
+TEST_F(pkernfs, lookup_same_name_in_many_dirs)
+{
+	char path[64];
+	int pass, i, fd;
+
+	for (i = 0; i < 32; i++) {
+		snprintf(path, sizeof(path), "d%d", i);
+		ASSERT_EQ(0, mkdirat(self->dfd, path, 0755));
+		snprintf(path, sizeof(path), "d%d/x", i);
+		close(make_file(_metadata, self->dfd, path, 100 + i, i));
+	}
+	ASSERT_EQ(0, renameat(self->dfd, "d0/x", self->dfd, "d1/y"));
+	ASSERT_EQ(0, renameat(self->dfd, "d2/x", self->dfd, "d2/z"));
+
+	for (pass = 0; pass < 2; pass++) {
+		if (pass)
+			evict_caches(_metadata);
+		EXPECT_EQ(ENOENT, stat_errno(self->dfd, "d0/x"));
+		EXPECT_EQ(ENOENT, stat_errno(self->dfd, "d2/x"));
+		EXPECT_EQ(100, stat_at(_metadata, self->dfd, "d1/y").st_size);
+		EXPECT_EQ(102, stat_at(_metadata, self->dfd, "d2/z").st_size);
+		for (i = 1; i < 32; i++) {
+			if (i == 2)
+				continue;
+			snprintf(path, sizeof(path), "d%d/x", i);
+			fd = openat(self->dfd, path, O_RDONLY);
+			ASSERT_LE(0, fd) TH_LOG("%s", path);
+			check_data(_metadata, fd, 0, 100 + i, i);
+			close(fd);
+		}
+	}
+}
+
+/*
  * Test Case: rename over an existing file
  *
  * The target is replaced atomically by the source inode and data; the
