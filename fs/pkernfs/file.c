@@ -4,7 +4,7 @@
  *
  * There is no page cache.  read() and write() copy straight to and from the
  * region, and mmap() maps its pages into user space as a VM_PFNMAP mapping:
- * the region has no struct pages.  A whole 2 MiB block is mapped with one
+ * file data has no struct pages.  A whole 2 MiB block is mapped with one
  * PMD entry when the mapping is aligned for it, otherwise page by page.
  *
  * Locking: i_rwsem (shared for read, exclusive for write and truncate)

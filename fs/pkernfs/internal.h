@@ -18,8 +18,8 @@
  * @base: physical address of the region (``pkernfs=`` base).
  * @size: size of the region in bytes (``pkernfs=`` size).
  * @nr_blocks: number of 2 MiB blocks in the region.
- * @mem: kernel mapping of the whole region, NULL when unusable.
- * @direct_mapped: @mem is the direct map, and the region has struct pages.
+ * @mem: kernel mapping of the whole region (memremap(), no struct pages),
+ *	NULL when unusable.
  * @super: the superblock, at @mem.
  * @bitmap: the block bitmap (little-endian bit order).
  * @inodes: the inode store; inode number n is @inodes[n - 1].
@@ -39,6 +39,10 @@
  *	regions (see iommu.c); taken in atomic context.
  * @iommu_blocks: blocks lent to an IOMMU as regions, NULL when pkernfs
  *	cannot hold IOMMU tables.
+ * @pages_lock: serialises giving blocks struct pages (region.c).
+ * @paged_blocks: blocks with struct pages and a direct map, for IOMMU
+ *	tables; bits are set under @pages_lock and never cleared.  NULL when
+ *	pkernfs cannot hold IOMMU tables.
  * @iommu_busy: inodes whose region an IOMMU uses; atomic bitops.
  * @dma_pins: by inode, how many IOMMU mappings of VFIO cover the file;
  *	taken, and checked by unlink and truncate, under its invalidate_lock.
@@ -71,7 +75,6 @@ struct pkernfs_store {
 	u64 size;
 	u32 nr_blocks;
 	void *mem;
-	bool direct_mapped;
 	struct pkernfs_super *super;
 	void *bitmap;
 	struct pkernfs_inode *inodes;
@@ -89,6 +92,8 @@ struct pkernfs_store {
 
 	spinlock_t iommu_lock;		/* the IOMMU regions, see above */
 	unsigned long *iommu_blocks;
+	struct mutex pages_lock;	/* @paged_blocks */
+	unsigned long *paged_blocks;
 	DECLARE_BITMAP(iommu_busy, PKERNFS_INODE_COUNT);
 	atomic_t dma_pins[PKERNFS_INODE_COUNT];
 	atomic_t kept_contexts;
@@ -197,6 +202,8 @@ static inline void pkernfs_end_update(struct pkernfs_store *store)
 extern struct pkernfs_store pkernfs_store;
 int pkernfs_region_init(struct pkernfs_store *store);
 void pkernfs_region_unmap(struct pkernfs_store *store);
+int pkernfs_region_add_pages(struct pkernfs_store *store, u32 blk);
+bool pkernfs_region_paged(struct pkernfs_store *store, u32 blk);
 
 /* super.c */
 void pkernfs_super_commit(struct pkernfs_store *store);

@@ -18,6 +18,7 @@
 
 #include <linux/bitops.h>
 #include <linux/fs.h>
+#include <linux/io.h>
 #include <linux/mm.h>
 #include <linux/moduleparam.h>
 #include <linux/pkernfs.h>
@@ -35,7 +36,7 @@ static const struct qstr pkernfs_iommu_dir_name = QSTR_INIT("iommu", 5);
 static const struct qstr pkernfs_root_pgtables_name =
 	QSTR_INIT("root-pgtables", 13);
 
-/* Serialises setting up iommu/ and root-pgtables at boot. */
+/* Serialises pkernfs_iommu_prepare(). */
 static DEFINE_MUTEX(pkernfs_iommu_setup_lock);
 
 /*
@@ -53,7 +54,9 @@ MODULE_PARM_DESC(keep_iommu_root,
  * @store: the store
  * @pi: a new inode of type IOMMU_ROOT_PGTABLES or IOMMU_DOMAIN_PGTABLES
  *
- * Return: 0 or -ENOSPC.
+ * The block gets struct pages (region.c).  Sleeps.
+ *
+ * Return: 0, -ENOSPC, or why the block could not get struct pages.
  */
 int pkernfs_iommu_init_block(struct pkernfs_store *store,
 			     struct pkernfs_inode *pi)
@@ -64,6 +67,14 @@ int pkernfs_iommu_init_block(struct pkernfs_store *store,
 	err = pkernfs_alloc_block(store, &blk);
 	if (err)
 		return err;
+	/* Here, not when an IOMMU takes it, which may hold IOMMU locks. */
+	if (store->paged_blocks) {
+		err = pkernfs_region_add_pages(store, blk);
+		if (err) {
+			pkernfs_free_block(store, blk);
+			return err;
+		}
+	}
 	memset(pkernfs_block_ptr(store, blk), 0, PKERNFS_BLOCK_SIZE);
 	pi->mappings_block = cpu_to_le32(blk);
 	pi->size = cpu_to_le64(PKERNFS_BLOCK_SIZE);
@@ -127,8 +138,8 @@ static void pkernfs_region_fill(struct pkernfs_store *store, u64 ino,
 {
 	u32 blk = le32_to_cpu(store->inodes[ino - 1].mappings_block);
 
-	region->vaddr = pkernfs_block_ptr(store, blk);
 	region->paddr = store->base + ((phys_addr_t)blk << PKERNFS_BLOCK_SHIFT);
+	region->vaddr = phys_to_virt(region->paddr);
 	region->bytes = PKERNFS_BLOCK_SIZE;
 	region->ino = ino;
 	spin_lock_irq(&store->iommu_lock);
@@ -146,10 +157,28 @@ static int pkernfs_region_claim(struct pkernfs_store *store, u64 ino,
 		pr_err("inode %llu has no valid region\n", ino);
 		return -EUCLEAN;
 	}
+	/* A block without them was logged when it failed to get them. */
+	if (!pkernfs_region_paged(store, blk))
+		return -ENOMEM;
 	if (test_and_set_bit(ino - 1, store->iommu_busy))
 		return -EBUSY;
 	pkernfs_region_fill(store, ino, region);
 	return 0;
+}
+
+/* Give struct pages to the block of every IOMMU page-table file. */
+static void pkernfs_iommu_add_pages(struct pkernfs_store *store)
+{
+	u64 ino;
+
+	for (ino = 1; ino <= PKERNFS_INODE_COUNT; ino++) {
+		struct pkernfs_inode *pi = &store->inodes[ino - 1];
+		u32 blk = le32_to_cpu(pi->mappings_block);
+
+		/* A failure is logged, and the block's tables go unused. */
+		if (pkernfs_is_pgtables(pi) && pkernfs_block_valid(store, blk))
+			pkernfs_region_add_pages(store, blk);
+	}
 }
 
 /* Whether a device may still DMA through tables that no domain owns. */
@@ -247,28 +276,40 @@ static DECLARE_WORK(pkernfs_dma_settle_worker, pkernfs_dma_settle_work);
 
 static bool pkernfs_iommu_usable(struct pkernfs_store *store)
 {
-	return store->mem && store->direct_mapped && store->iommu_blocks;
+	return store->mem && store->iommu_blocks;
 }
 
-/**
- * pkernfs_iommu_root_region() - the region for the VT-d root and context tables
- * @region: filled in
- *
- * Finds iommu/root-pgtables, creating iommu/ and it on a fresh region.  Only
- * one IOMMU unit can have it.
- *
- * Return: 0, -EOPNOTSUPP when pkernfs cannot hold IOMMU tables, -EBUSY when
- * another unit has it, or another negative errno.
+/*
+ * What pkernfs_iommu_prepare() found, for pkernfs_iommu_root_region(): why
+ * pkernfs cannot hold IOMMU tables, or 0 and the root-pgtables inode (0
+ * without keep_iommu_root).  Written once, under pkernfs_iommu_setup_lock.
  */
-int pkernfs_iommu_root_region(struct pkernfs_region *region)
+static bool pkernfs_iommu_prepared;
+static int pkernfs_iommu_prepare_err;
+static u64 pkernfs_root_pgtables_ino;
+
+/**
+ * pkernfs_iommu_prepare() - set up the IOMMU files before the IOMMU starts
+ *
+ * Checks the region if nothing did since boot, creates iommu/ and
+ * iommu/root-pgtables on a region that lacks them, and gives struct pages
+ * to the blocks of every IOMMU page-table file: those a live update kept
+ * are walked by the VT-d driver as soon as it starts.  Giving struct pages
+ * takes the memory hotplug locks, which must not nest in the IOMMU
+ * driver's own, so the VT-d driver calls this before it takes any.  Once;
+ * sleeps.
+ */
+void pkernfs_iommu_prepare(void)
 {
 	struct pkernfs_store *store = &pkernfs_store;
-	u64 dir, ino;
+	u64 dir, ino = 0;
 	int err;
 
 	if (!pkernfs_iommu_usable(store))
-		return -EOPNOTSUPP;
+		return;
 	mutex_lock(&pkernfs_iommu_setup_lock);
+	if (pkernfs_iommu_prepared)
+		goto out;
 	err = pkernfs_check_once(store);
 	if (!err)
 		err = pkernfs_iommu_get(store, PKERNFS_ROOT_INO,
@@ -276,16 +317,43 @@ int pkernfs_iommu_root_region(struct pkernfs_region *region)
 					PKERNFS_INODE_FLAG_IOMMU_DIR, &dir);
 	if (!err)
 		pkernfs_dma_marks_enable(store);
-	if (!err && !keep_iommu_root)
-		err = -EOPNOTSUPP;
-	if (!err)
+	if (!err && keep_iommu_root)
 		err = pkernfs_iommu_get(store, dir, &pkernfs_root_pgtables_name,
 					PKERNFS_INODE_FLAG_IOMMU_ROOT_PGTABLES,
 					&ino);
 	if (!err)
-		err = pkernfs_region_claim(store, ino, region);
+		pkernfs_iommu_add_pages(store);
+	pkernfs_root_pgtables_ino = ino;
+	pkernfs_iommu_prepare_err = err;
+	pkernfs_iommu_prepared = true;
+out:
 	mutex_unlock(&pkernfs_iommu_setup_lock);
-	return err;
+}
+EXPORT_SYMBOL_GPL(pkernfs_iommu_prepare);
+
+/**
+ * pkernfs_iommu_root_region() - the region for the VT-d root and context tables
+ * @region: filled in
+ *
+ * Claims iommu/root-pgtables, which pkernfs_iommu_prepare() found or
+ * created.  Only one IOMMU unit can have it.  Takes no sleeping lock: the
+ * caller may hold the IOMMU driver's.
+ *
+ * Return: 0, -EOPNOTSUPP when pkernfs cannot hold IOMMU tables or was not
+ * prepared for them, -EBUSY when another unit has it, or another negative
+ * errno.
+ */
+int pkernfs_iommu_root_region(struct pkernfs_region *region)
+{
+	struct pkernfs_store *store = &pkernfs_store;
+
+	if (!pkernfs_iommu_prepared)
+		return -EOPNOTSUPP;
+	if (pkernfs_iommu_prepare_err)
+		return pkernfs_iommu_prepare_err;
+	if (!pkernfs_root_pgtables_ino)
+		return -EOPNOTSUPP;
+	return pkernfs_region_claim(store, pkernfs_root_pgtables_ino, region);
 }
 EXPORT_SYMBOL_GPL(pkernfs_iommu_root_region);
 
@@ -451,10 +519,10 @@ bool pkernfs_region_free_page(void *vaddr)
 	unsigned long flags, offset, page;
 	u32 blk;
 
-	if (!store->direct_mapped || vaddr < store->mem ||
-	    vaddr >= store->mem + store->size)
+	if (!pkernfs_iommu_usable(store) || !virt_addr_valid(vaddr) ||
+	    !pkernfs_owns_phys(virt_to_phys(vaddr)))
 		return false;
-	offset = vaddr - store->mem;
+	offset = virt_to_phys(vaddr) - store->base;
 	blk = offset >> PKERNFS_BLOCK_SHIFT;
 	page = (offset >> PAGE_SHIFT) % PKERNFS_REGION_PAGES;
 
@@ -480,7 +548,7 @@ bool pkernfs_owns_phys_range(phys_addr_t paddr, size_t size)
 {
 	struct pkernfs_store *store = &pkernfs_store;
 
-	return store->direct_mapped && paddr >= store->base &&
+	return store->iommu_blocks && paddr >= store->base &&
 	       paddr - store->base < store->size &&
 	       size <= store->size - (paddr - store->base);
 }
@@ -506,7 +574,7 @@ static u64 pkernfs_pgtables_ino(struct pkernfs_store *store, u32 blk)
  * @paddr: a physical address read from a kept IOMMU table
  *
  * Return: true if @paddr is page 1 of the region of a domain page-table
- * file (see struct pkernfs_region).
+ * file (see struct pkernfs_region) whose block has struct pages.
  */
 bool pkernfs_is_domain_root(phys_addr_t paddr)
 {
@@ -518,6 +586,9 @@ bool pkernfs_is_domain_root(phys_addr_t paddr)
 	offset = paddr - store->base;
 	if ((offset & (PKERNFS_BLOCK_SIZE - 1)) !=
 	    PKERNFS_REGION_ROOT * PAGE_SIZE)
+		return false;
+	/* The kernel walks the tables through the direct map. */
+	if (!pkernfs_region_paged(store, offset >> PKERNFS_BLOCK_SHIFT))
 		return false;
 	ino = pkernfs_pgtables_ino(store, offset >> PKERNFS_BLOCK_SHIFT);
 	/* Not an orphan: its domain is gone. */

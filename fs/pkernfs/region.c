@@ -17,6 +17,7 @@
 #include <linux/memremap.h>
 #include <linux/mm.h>
 #include <linux/pkernfs.h>
+#include <linux/slab.h>
 
 #include "internal.h"
 
@@ -24,42 +25,88 @@ struct pkernfs_store pkernfs_store = {
 	.update_sem = __RWSEM_INITIALIZER(pkernfs_store.update_sem),
 	.lock = __MUTEX_INITIALIZER(pkernfs_store.lock),
 	.iommu_lock = __SPIN_LOCK_UNLOCKED(pkernfs_store.iommu_lock),
+	.pages_lock = __MUTEX_INITIALIZER(pkernfs_store.pages_lock),
 	.error = -ENODEV,
 };
 
 /*
- * With ZONE_DEVICE the region gets struct pages and a place in the direct
- * map, which the IOMMU page tables kept in it need: the VT-d driver walks
- * them with phys_to_virt().  Without it, the filesystem alone works from a
- * plain memremap().
+ * The region is mapped whole with memremap(), without struct pages: file
+ * data reaches user space and devices by PFN, and the filesystem needs no
+ * more.  IOMMU tables kept in the region need struct pages and a place in
+ * the direct map, because the VT-d driver walks them with phys_to_virt().
+ * The blocks that hold them, and only those, get both from ZONE_DEVICE
+ * when an IOMMU first uses them (pkernfs_region_add_pages()), so that boot
+ * does no work for each page of the region, however large it is.  They
+ * keep them until the kernel goes: a block that held IOMMU tables and was
+ * freed may become file data, which does not mind.
  */
 #ifdef CONFIG_ZONE_DEVICE
-static struct dev_pagemap pkernfs_pgmap = {
-	.type = MEMORY_DEVICE_GENERIC,
-	.nr_range = 1,
-};
-
-static void *__init pkernfs_map_pages(struct pkernfs_store *store)
+static int pkernfs_block_add_pages(struct pkernfs_store *store, u32 blk)
 {
-	pkernfs_pgmap.range.start = store->base;
-	pkernfs_pgmap.range.end = store->base + store->size - 1;
-	return memremap_pages(&pkernfs_pgmap, NUMA_NO_NODE);
-}
+	struct dev_pagemap *pgmap;
+	void *addr;
 
-static void __init pkernfs_unmap_pages(void)
-{
-	memunmap_pages(&pkernfs_pgmap);
+	pgmap = kzalloc(sizeof(*pgmap), GFP_KERNEL);
+	if (!pgmap)
+		return -ENOMEM;
+	pgmap->type = MEMORY_DEVICE_GENERIC;
+	pgmap->nr_range = 1;
+	pgmap->range.start = store->base +
+			     ((phys_addr_t)blk << PKERNFS_BLOCK_SHIFT);
+	pgmap->range.end = pgmap->range.start + PKERNFS_BLOCK_SIZE - 1;
+	addr = memremap_pages(pgmap, NUMA_NO_NODE);
+	if (IS_ERR(addr)) {
+		kfree(pgmap);
+		return PTR_ERR(addr);
+	}
+	/* @pgmap lives as long as the pages, and they as long as the kernel. */
+	return 0;
 }
 #else
-static void *__init pkernfs_map_pages(struct pkernfs_store *store)
+static int pkernfs_block_add_pages(struct pkernfs_store *store, u32 blk)
 {
-	return ERR_PTR(-EOPNOTSUPP);
-}
-
-static void __init pkernfs_unmap_pages(void)
-{
+	return -EOPNOTSUPP;
 }
 #endif
+
+/**
+ * pkernfs_region_add_pages() - give a block struct pages and a direct map
+ * @store: the store, able to hold IOMMU tables (@store->paged_blocks)
+ * @blk: a block of the region that holds, or is about to hold, IOMMU tables
+ *
+ * Sleeps.  Does nothing for a block that has them already.
+ *
+ * Return: 0 or a negative errno, logged.
+ */
+int pkernfs_region_add_pages(struct pkernfs_store *store, u32 blk)
+{
+	int err = 0;
+
+	mutex_lock(&store->pages_lock);
+	if (!test_bit(blk, store->paged_blocks)) {
+		err = pkernfs_block_add_pages(store, blk);
+		if (err)
+			pr_err("block %u: no struct pages for IOMMU tables (error %d)\n",
+			       blk, err);
+		else
+			set_bit(blk, store->paged_blocks);
+	}
+	mutex_unlock(&store->pages_lock);
+	return err;
+}
+
+/**
+ * pkernfs_region_paged() - may the kernel reach a block by its direct map?
+ * @store: the store
+ * @blk: a block of the region
+ *
+ * Return: true once pkernfs_region_add_pages() gave @blk its pages.
+ */
+bool pkernfs_region_paged(struct pkernfs_store *store, u32 blk)
+{
+	return store->paged_blocks && blk < store->nr_blocks &&
+	       test_bit(blk, store->paged_blocks);
+}
 
 static bool pkernfs_param_seen __initdata;
 static bool pkernfs_param_bad __initdata;
@@ -122,39 +169,35 @@ static int __init pkernfs_region_validate(struct pkernfs_store *store)
 	return 0;
 }
 
-static int __init pkernfs_region_map(struct pkernfs_store *store)
-{
-	void *mem = pkernfs_map_pages(store);
-
-	if (!IS_ERR(mem)) {
-		store->direct_mapped = true;
-	} else {
-		if (IS_ENABLED(CONFIG_ZONE_DEVICE))
-			pr_warn("no struct pages for the region (error %ld); IOMMU tables will not be kept in it\n",
-				PTR_ERR(mem));
-		mem = memremap(store->base, store->size, MEMREMAP_WB);
-		if (!mem)
-			return -ENOMEM;
-	}
-	store->mem = mem;
-	return 0;
-}
-
 /**
- * pkernfs_region_unmap() - undo pkernfs_region_map() after a failed start
- * @store: the store
+ * pkernfs_region_unmap() - undo what pkernfs_region_init() set up
+ * @store: the store, whose blocks have no struct pages yet
  */
 void __init pkernfs_region_unmap(struct pkernfs_store *store)
 {
-	if (store->direct_mapped)
-		pkernfs_unmap_pages();
-	else
-		memunmap(store->mem);
+	memunmap(store->mem);
 	bitmap_free(store->iommu_blocks);
+	bitmap_free(store->paged_blocks);
 	store->iommu_blocks = NULL;
+	store->paged_blocks = NULL;
 	release_mem_region(store->base, store->size);
 	store->mem = NULL;
-	store->direct_mapped = false;
+}
+
+/* The bitmaps that let the region hold IOMMU tables, if it can. */
+static int __init pkernfs_region_iommu_init(struct pkernfs_store *store)
+{
+	if (!IS_ENABLED(CONFIG_ZONE_DEVICE))
+		return 0;
+	store->iommu_blocks = bitmap_zalloc(store->nr_blocks, GFP_KERNEL);
+	store->paged_blocks = bitmap_zalloc(store->nr_blocks, GFP_KERNEL);
+	if (store->iommu_blocks && store->paged_blocks)
+		return 0;
+	bitmap_free(store->iommu_blocks);
+	bitmap_free(store->paged_blocks);
+	store->iommu_blocks = NULL;
+	store->paged_blocks = NULL;
+	return -ENOMEM;
 }
 
 /**
@@ -190,17 +233,17 @@ int __init pkernfs_region_init(struct pkernfs_store *store)
 		       &store->base, store->size);
 		goto fail;
 	}
-	err = pkernfs_region_map(store);
-	if (err) {
-		pr_err("cannot map region %pa+%#llx (error %d)\n",
-		       &store->base, store->size, err);
+	store->mem = memremap(store->base, store->size, MEMREMAP_WB);
+	if (!store->mem) {
+		pr_err("cannot map region %pa+%#llx\n", &store->base,
+		       store->size);
 		release_mem_region(store->base, store->size);
+		err = -ENOMEM;
 		goto fail;
 	}
 	store->nr_blocks = store->size >> PKERNFS_BLOCK_SHIFT;
-	if (store->direct_mapped)
-		store->iommu_blocks = bitmap_zalloc(store->nr_blocks,
-						    GFP_KERNEL);
+	if (pkernfs_region_iommu_init(store))
+		pr_warn("no memory to track IOMMU tables; they will not be kept in the region\n");
 	store->super = store->mem + PKERNFS_SUPER_OFFSET;
 	store->bitmap = store->mem + PKERNFS_BITMAP_OFFSET;
 	store->inodes = store->mem + PKERNFS_INODES_OFFSET;

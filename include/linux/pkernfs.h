@@ -39,6 +39,7 @@ struct pkernfs_region {
 
 #ifdef CONFIG_PKERNFS_FS
 bool pkernfs_enabled(void);
+void pkernfs_iommu_prepare(void);
 int pkernfs_iommu_root_region(struct pkernfs_region *region);
 int pkernfs_iommu_domain_region(struct file *file,
 				struct pkernfs_region *region);
@@ -60,6 +61,10 @@ void pkernfs_file_dma_unpin(struct file *file);
 static inline bool pkernfs_enabled(void)
 {
 	return false;
+}
+
+static inline void pkernfs_iommu_prepare(void)
+{
 }
 
 static inline int pkernfs_iommu_root_region(struct pkernfs_region *region)
