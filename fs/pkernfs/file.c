@@ -17,6 +17,7 @@
 #include <linux/mm.h>
 #include <linux/pagemap.h>
 #include <linux/pfn_t.h>
+#include <linux/pkernfs.h>
 #include <linux/uio.h>
 
 #include "internal.h"
@@ -188,6 +189,46 @@ static vm_fault_t pkernfs_huge_fault(struct vm_fault *vmf, unsigned int order)
 	filemap_invalidate_unlock_shared(inode->i_mapping);
 	return ret;
 }
+
+/**
+ * pkernfs_file_dma_pfn() - where a run of a file's pages lies
+ * @file: a pkernfs file, pinned with pkernfs_file_dma_pin()
+ * @pgoff: the first page of the run, as a page offset in the file
+ * @max: the most pages the caller wants
+ * @nr: set to the length of the run: the pages from @pgoff, at most @max
+ *	and none past the end of the file, that are physically contiguous
+ *
+ * What page faults on a shared mapping of the file would give, a block or
+ * more at a time, so that an IOMMU can map the file's memory without
+ * resolving each 4 KiB page through a process's page tables.  The pin
+ * keeps the file from shrinking; growing it does not move what it holds.
+ *
+ * Return: the pfn of page @pgoff, or 0 (and @nr 0) if it is past the end.
+ */
+unsigned long pkernfs_file_dma_pfn(struct file *file, pgoff_t pgoff,
+				   unsigned long max, unsigned long *nr)
+{
+	struct inode *inode = file_inode(file);
+	unsigned long pfn, run, eof;
+
+	*nr = 0;
+	if (!pkernfs_is_file(file) || !max)
+		return 0;
+	filemap_invalidate_lock_shared(inode->i_mapping);
+	pfn = pkernfs_fault_pfn(inode, pgoff);
+	if (pfn) {
+		eof = DIV_ROUND_UP(i_size_read(inode), PAGE_SIZE) - pgoff;
+		run = PKERNFS_PAGES_PER_BLOCK - pgoff % PKERNFS_PAGES_PER_BLOCK;
+		/* Blocks allocated together are often adjacent: one run. */
+		while (run < min(max, eof) &&
+		       pkernfs_fault_pfn(inode, pgoff + run) == pfn + run)
+			run += PKERNFS_PAGES_PER_BLOCK;
+		*nr = min3(run, max, eof);
+	}
+	filemap_invalidate_unlock_shared(inode->i_mapping);
+	return pfn;
+}
+EXPORT_SYMBOL_GPL(pkernfs_file_dma_pfn);
 
 static const struct vm_operations_struct pkernfs_vm_ops = {
 	.fault		= pkernfs_fault,

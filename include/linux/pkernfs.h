@@ -57,6 +57,8 @@ void pkernfs_iommu_release_kept(void);
 bool pkernfs_is_file(struct file *file);
 int pkernfs_file_dma_pin(struct file *file);
 void pkernfs_file_dma_unpin(struct file *file);
+unsigned long pkernfs_file_dma_pfn(struct file *file, pgoff_t pgoff,
+				   unsigned long max, unsigned long *nr);
 #else
 static inline bool pkernfs_enabled(void)
 {
@@ -138,6 +140,15 @@ static inline int pkernfs_file_dma_pin(struct file *file)
 
 static inline void pkernfs_file_dma_unpin(struct file *file)
 {
+}
+
+static inline unsigned long pkernfs_file_dma_pfn(struct file *file,
+						 pgoff_t pgoff,
+						 unsigned long max,
+						 unsigned long *nr)
+{
+	*nr = 0;
+	return 0;
 }
 #endif
 
