@@ -5,11 +5,12 @@
 #
 # Stage 1 measures, side by side and PKB_REPS times each, interleaved:
 # first touch of a 1G mapping on pkernfs, tmpfs (huge=never) and hugetlbfs;
-# pkernfs mount time with 10, 1000 and 4095 files; region use for 1 file of
-# 1G and 1000 files of 4K; create/stat/unlink of 4000 files (the most
-# pkernfs has inodes for) against tmpfs; VFIO MAP_DMA of 256M of pkernfs
-# guest RAM for QEMU's edu (bound to vfio-pci) with a persistent and a
-# normal domain.
+# pkernfs mount time with 10, 1000 and as many files as there are free
+# inodes; region use for 1 file of 1G and 1000 files of 4K;
+# create/stat/unlink of 4000 files against tmpfs; VFIO MAP_DMA of 1G of
+# pkernfs guest RAM for QEMU's edu (bound to vfio-pci) with a persistent
+# and a normal domain, and with VFIO resolving pkernfs memory a page at a
+# time.
 #
 # The later stages measure the live-update blackout, from the TSC (constant
 # with -cpu max,+invtsc, and not reset by kexec): a stamp just before the
@@ -24,7 +25,7 @@
 # without it.  Transitions marked x mix the two and are not measured.
 #
 # For figure 6 each cycle also has a "vfio" kexec between two pk kernels
-# (after the 1G one): a holder keeps 256M of guest RAM mapped in a
+# (after the 1G one): a holder keeps 1G of guest RAM mapped in a
 # persistent domain across it, and the next kernel times MAP_DMA with
 # VFIO_DMA_MAP_FLAG_LIVE_UPDATE against a full MAP_DMA of the same range.
 #
@@ -43,6 +44,14 @@
 # up, restored and cont, so the VM's pause splits into save, kexec and
 # boot, mount and restore.
 #
+# For figure 9 each cycle also visits the two regions that bench.boot
+# reserves besides the main one, 256M and 16G: one kexec from a kernel
+# with pkernfs= on that region into another such kernel, each measured
+# like figure 2's with 16M in pkernfs, and pkernfs_init's time from
+# initcall_debug on every boot but the one that formats the region.
+# Kernels that change regions kexec without liveupdate, so that a
+# region's first boot may format it.
+#
 # pkt.figures=N,M,... on the command line runs only those figures
 # (scripts/bench.sh -f); the default is all of them.
 #
@@ -53,14 +62,18 @@
 
 PKB=$PK_BIN/pkbench
 PKB_REPS=$(pk_cmdline_arg pkt.reps) || PKB_REPS=5
-PKB_FIGURES=$(pk_cmdline_arg pkt.figures) || PKB_FIGURES=1,2,3,4,5,6,7,8
+PKB_FIGURES=$(pk_cmdline_arg pkt.figures) || PKB_FIGURES=1,2,3,4,5,6,7,8,9
 PLAN=$PK_STATE/bench.plan
 MANIFEST=$PK_STATE/bench.manifest
 TMPFS=/mnt/tmpfs
 HUGE=/mnt/huge
 EDU=$PK_STATE/bench.edu
 NIC=$PK_STATE/bench.nic
-VFIO_SIZE=256M
+VFIO_SIZE=1G
+VFIO_BY_BLOCK=/sys/module/vfio_iommu_type1/parameters/pkernfs_by_block
+# Figure 9's regions, as bench.boot reserves them.
+REGION_256M=256M!0x1a0000000
+REGION_16G=16G!0x1c0000000
 
 # pk_kexec_next ends in 'kexec -e'; let pkbench stamp the TSC and make the
 # kexec system call itself.
@@ -110,13 +123,19 @@ bench_touch()
 	done
 }
 
+# bench_mount: mount and restore with 10, 1000, and as many files as there
+# are free inodes ("max": 4093, beside the root, iommu/ and root-pgtables).
 bench_mount()
 {
-	local n
+	local n count max
 
-	for n in 10 1000 4095; do
-		"$PKB" mount "$n" "$PK_MNT" "$n" "$PKB_REPS" ||
-			pk_not_ok "mount with $n files"
+	max=$(stat -f -c %d "$PK_MNT")
+	info mount_max "$max"
+	for n in 10 1000 max; do
+		count=$n
+		[ "$n" = max ] && count=$max
+		"$PKB" mount "$n" "$PK_MNT" "$count" "$PKB_REPS" ||
+			pk_not_ok "mount with $count files"
 	done
 }
 
@@ -154,24 +173,34 @@ vfio_setup()
 	echo "$edu" >"$EDU"
 }
 
+# bench_vfio: MAP_DMA in a persistent and a normal domain, and in a
+# persistent one with the page-by-page path of VFIO before pkernfs_by_block.
 bench_vfio()
 {
 	local r v
 
 	vfio_setup || return 1
+	if [ ! -w "$VFIO_BY_BLOCK" ]; then
+		pk_not_ok "no $VFIO_BY_BLOCK"
+		return 1
+	fi
 	for r in $(seq "$PKB_REPS"); do
-		for v in persistent normal; do
+		for v in persistent normal persistent-by-page; do
+			[ "$v" = persistent-by-page ] && echo 0 >"$VFIO_BY_BLOCK"
 			"$PKB" vfio-map "$v" "$PK_MNT" "$(cat "$EDU")" \
 				"$VFIO_SIZE" || pk_not_ok "vfio-map $v"
+			echo 1 >"$VFIO_BY_BLOCK"
 		done
 	done
 	rm -f "$PK_MNT/pkbench-ram"
 }
 
-# vfio_hold: leave 256M of guest RAM mapped in a persistent domain, held
+# vfio_hold: leave 1G of guest RAM mapped in a persistent domain, held
 # open by a child of pkbench through the kexec, and say so in MANIFEST.
 vfio_hold()
 {
+	# A kexec since stage 1 (figure 2's) leaves edu without its driver.
+	pk_bind_vfio "$(cat "$EDU")" || pk_not_ok "bind edu to vfio-pci again"
 	"$PKB" vfio-hold "$PK_MNT" "$(cat "$EDU")" "$VFIO_SIZE" ||
 		pk_not_ok "vfio-hold"
 	echo "$(pk_bytes "$VFIO_SIZE") pkbench-ram" >"$MANIFEST"
@@ -278,8 +307,10 @@ set_data()
 	echo "$(pk_bytes "$1") vm-ram" >"$MANIFEST"
 }
 
-# The kernels after stage 1, one line each: its kind, and the data a pk
-# kernel leaves in pkernfs before a kexec into it from another pk kernel.
+# The kernels after stage 1, one line each: its kind (pk, pk256M and
+# pk16G have pkernfs= on the main region and on figure 9's, plain has
+# none), and the data a kernel with pkernfs leaves in it before a kexec
+# into one of the same kind.
 write_plan()
 {
 	local c
@@ -289,12 +320,55 @@ write_plan()
 		[ -s "$EDU" ] && echo "pk vfio"
 		[ -s "$NIC" ] && echo "pk nic"
 		figure 8 && echo "pk qemu64" && echo "pk qemu512"
-		if figure 2 || figure 7 || figure 8; then
+		if figure 9; then
+			echo "pk256M -"
+			echo "pk256M 16M"
+			echo "pk16G -"
+			echo "pk16G 16M"
+		fi
+		if figure 2 || figure 7 || figure 8 || figure 9; then
 			echo "plain -"
 			echo "plain -"
 			[ "$c" -lt "$PKB_REPS" ] && echo "pk -"
 		fi
 	done >"$PLAN"
+}
+
+# region_of KIND: the pkernfs= value of a kernel of that kind.
+region_of()
+{
+	case $1 in
+	pk256M) echo "$REGION_256M" ;;
+	pk16G) echo "$REGION_16G" ;;
+	*) cat "$PK_STATE/bench.region" ;;
+	esac
+}
+
+# kind_now: the kind of the running kernel.
+kind_now()
+{
+	local region
+
+	region=$(pk_cmdline_arg pkernfs) || { echo plain; return; }
+	case $region in
+	"$REGION_256M") echo pk256M ;;
+	"$REGION_16G") echo pk16G ;;
+	*) echo pk ;;
+	esac
+}
+
+# init_sample KIND: how long pkernfs_init took in this boot.
+init_sample()
+{
+	local us
+
+	us=$(dmesg | awk '/initcall pkernfs_init\+/ {
+		for (i = 1; i < NF; i++) if ($i == "after") print $(i + 1) }')
+	if [ -n "$us" ]; then
+		echo "sample init $1 time_us $us"
+	else
+		pk_not_ok "no initcall_debug line for pkernfs_init"
+	fi
 }
 
 stage1()
@@ -324,10 +398,10 @@ stage1()
 # leave KIND: kexec into the next kernel of the plan, from a KIND kernel.
 leave()
 {
-	local next data label region
+	local next data label lu=
 
 	read -r next data <"$PLAN" || {
-		[ "$1" = pk ] && umount "$PK_MNT"
+		[ "$1" != plain ] && umount "$PK_MNT"
 		pk_dmesg_check
 		pk_done
 	}
@@ -345,36 +419,43 @@ leave()
 	elif [ "$1" = pk ] && [ "$next" = pk ]; then
 		set_data "$data"
 		label=$data
+	elif [ "$1" = "$next" ] && [ "$1" != plain ]; then
+		set_data "$data"
+		label=region${next#pk}
 	fi
 	[ "$1" = plain ] && [ "$next" = plain ] && label=plain
+	[ "$label" = x ] && : >"$MANIFEST"
 	# A VFIO holder keeps guest RAM open: pkernfs stays mounted.
 	case $label in
 	vfio | nic) ;;
-	*) [ "$1" = pk ] && umount "$PK_MNT" ;;
+	*) [ "$1" != plain ] && umount "$PK_MNT" ;;
 	esac
 	echo "$label" >"$PK_STATE/bench.label"
-	region=$(cat "$PK_STATE/bench.region")
-	if [ "$next" = pk ]; then
-		pk_kexec_next "pkernfs=$region"
+	[ "$next" = "$1" ] || lu=-n
+	if [ "$next" = plain ]; then
+		pk_kexec_next $lu -d pkernfs
 	else
-		pk_kexec_next -d pkernfs
+		pk_kexec_next $lu "pkernfs=$(region_of "$next")"
 	fi
 }
 
 # A later stage: stamp the arrival, then go on with the plan.
 stage_next()
 {
-	local label kind=plain
+	local label kind
 
 	label=$(cat "$PK_STATE/bench.label")
-	pk_cmdline_arg pkernfs >/dev/null && kind=pk
-	if [ "$kind" = pk ]; then
+	kind=$(kind_now)
+	if [ "$kind" = plain ]; then
+		"$PKB" arrive "$label" - -
+	else
 		"$PKB" arrive "$label" "$PK_MNT" "$MANIFEST"
+		# Not on a region's first boot, which formats it.
+		dmesg | grep -q 'pkernfs: formatting region' ||
+			{ figure 9 && init_sample "$kind"; }
 		[ "$label" = vfio ] && vfio_remap
 		[ "$label" = nic ] && nic_resume
 		case $label in qemu*) qemu_resume "$label" ;; esac
-	else
-		"$PKB" arrive "$label" - -
 	fi
 	leave "$kind"
 }

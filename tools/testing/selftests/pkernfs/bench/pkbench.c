@@ -28,7 +28,10 @@
  *                                 (MNT/pkbench-ram, kept) for PCI device
  *                                 BDF, bound to vfio-pci, in a "persistent"
  *                                 domain (page tables in MNT/iommu/
- *                                 pkbench-dom) or a "normal" one
+ *                                 pkbench-dom) or a "normal" one;
+ *                                 "persistent-by-page" is "persistent"
+ *                                 under another name, for a run with
+ *                                 vfio_iommu_type1.pkernfs_by_block=0
  *   vfio-hold MNT BDF SIZE        map SIZE in a persistent domain and leave
  *                                 a child holding it open, for a kexec
  *   vfio-remap MNT BDF SIZE       on the liveupdate boot after vfio-hold:
@@ -70,7 +73,12 @@
 
 #define VFIO_RAM	"pkbench-ram"
 #define VFIO_DOM	"iommu/pkbench-dom"
-#define VFIO_IOVA	0x100000ULL
+/*
+ * Guest RAM at IOVA 0, as VMMs put it: aligned like the 2 MiB blocks, so
+ * that the IOMMU can map them with 2 MiB pages.  A domain's page tables
+ * fit in one 2 MiB block, 510 pages: 1 GiB of 4 KiB pages would not.
+ */
+#define VFIO_IOVA	0x0ULL
 
 static void __attribute__((noreturn)) die(const char *what)
 {
@@ -89,7 +97,7 @@ static void __attribute__((noreturn)) usage(void)
 		"       pkbench tsc-hz\n"
 		"       pkbench kexec LABEL\n"
 		"       pkbench arrive LABEL MNT|- MANIFEST\n"
-		"       pkbench vfio-map persistent|normal MNT BDF SIZE\n"
+		"       pkbench vfio-map persistent|persistent-by-page|normal MNT BDF SIZE\n"
 		"       pkbench vfio-hold MNT BDF SIZE\n"
 		"       pkbench vfio-remap MNT BDF SIZE\n");
 	exit(2);
@@ -515,7 +523,8 @@ static uint64_t vfio_unmap(struct vfio_vm *vm)
 static int cmd_vfio_map(char **argv)
 {
 	const char *variant = argv[0], *mnt = argv[1];
-	int persist = !strcmp(variant, "persistent");
+	int persist = !strcmp(variant, "persistent") ||
+		      !strcmp(variant, "persistent-by-page");
 	uint64_t map_us, unmap_us;
 	struct vfio_vm vm;
 
