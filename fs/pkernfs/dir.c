@@ -253,13 +253,13 @@ void pkernfs_dir_unlink(struct pkernfs_store *store, u64 dir, u64 ino)
 	struct pkernfs_inode *pi = &store->inodes[ino - 1];
 	__le64 *link = &store->inodes[dir - 1].child_ino;
 
+	pkernfs_dir_index_del(store, ino);
 	while (*link && le64_to_cpu(*link) != ino)
 		link = &store->inodes[le64_to_cpu(*link) - 1].sibling_ino;
 	if (WARN_ON_ONCE(!*link))
 		return;
 	*link = pi->sibling_ino;
 	pi->sibling_ino = 0;
-	pkernfs_dir_index_del(store, ino);
 }
 
 static int pkernfs_readdir(struct file *file, struct dir_context *ctx)

@@ -186,7 +186,7 @@ static FILE *demo_out;
 /* seed + N: the pattern of each check. */
 enum {
 	SEED_A, SEED_B, SEED_C, SEED_CANARY, SEED_POISON, SEED_EDU2,
-	SEED_K_OLD, SEED_K_NEW,
+	SEED_K_OLD, SEED_K_NEW, SEED_READONLY,
 };
 
 static __printf(1, 2) void demo(const char *fmt, ...)
@@ -992,6 +992,51 @@ static void check_map_refusals(struct vmm *v)
 }
 
 /*
+ * Copy @len bytes at @iova to guest RAM at OFF_K_BACK through the edu
+ * buffer, after poisoning OFF_K_BACK; whether they are pattern @seed.
+ */
+static bool edu_reads_pattern(struct vmm *v, uint64_t iova, uint64_t seed)
+{
+	pk_fill(v->ram + OFF_K_BACK, DMA_LEN, seed + 1, 0);
+	__sync_synchronize();
+	if (!edu_dma_in(&v->edu, iova, DMA_LEN) ||
+	    !edu_dma_out(&v->edu, IOVA_BASE + OFF_K_BACK, DMA_LEN))
+		return false;
+	__sync_synchronize();
+	return pk_check(v->ram + OFF_K_BACK, DMA_LEN, seed, 0) < 0;
+}
+
+/*
+ * Stage 1: a view of guest RAM that the process can only read, private
+ * here, may still be mapped for the device to read.  VFIO resolves guest
+ * RAM a block at a time only through a shared mapping; this one takes the
+ * page-by-page path, and must not be refused (it was: EFAULT).
+ */
+static void check_map_readonly(struct vmm *v, uint64_t seed)
+{
+	const size_t half = RAM_SIZE / 2;
+	uint8_t *p;
+	int ret;
+
+	pk_fill(v->ram + OFF_K, DMA_LEN, seed + SEED_READONLY, 0);
+	p = mmap(NULL, half, PROT_READ, MAP_PRIVATE, v->ram_fd, 0);
+	if (p == MAP_FAILED)
+		ksft_exit_fail_msg("mmap guest RAM read-only: %s\n",
+				   strerror(errno));
+	ret = vfio_dma_map_flags(v->container, p, IOVA_UNMAPPED, half,
+				 VFIO_DMA_MAP_FLAG_READ);
+	ksft_test_result(!ret,
+			 "MAP_DMA for device reads of a private read-only mapping of guest RAM (%s)\n",
+			 strerror(-ret));
+	ksft_test_result(!ret && edu_reads_pattern(v, IOVA_UNMAPPED + OFF_K,
+						   seed + SEED_READONLY),
+			 "edu: reads guest RAM through it\n");
+	if (!ret)
+		vfio_dma_unmap(v->container, IOVA_UNMAPPED, half);
+	munmap(p, half);
+}
+
+/*
  * Guest RAM as a vaddr range whose second half maps the first half of the
  * file again: IOVA_BASE + RAM_SIZE / 2 does not map that page.
  */
@@ -1260,6 +1305,8 @@ static void stage1(const char *bdf, const char *bdf2)
 	     IOVA_BASE + OFF_A_BACK);
 
 	check_msi(&v.edu, IOVA_BASE + OFF_A);
+	if (!no_persist)
+		check_map_readonly(&v, st.seed);
 
 	bar_wr32(&v.edu, EDU_REG_LIVENESS, LIVENESS_VALUE);
 	ksft_test_result(bar_rd32(&v.edu, EDU_REG_LIVENESS) == ~LIVENESS_VALUE,
@@ -1308,21 +1355,6 @@ static void stage1(const char *bdf, const char *bdf2)
 	     defer ? "right before it" : "now");
 	demo_failures();
 	hold(&v, bdf2 ? &v2 : NULL, defer);
-}
-
-/*
- * Copy @len bytes at @iova to guest RAM at OFF_K_BACK through the edu
- * buffer, after poisoning OFF_K_BACK; whether they are pattern @seed.
- */
-static bool edu_reads_pattern(struct vmm *v, uint64_t iova, uint64_t seed)
-{
-	pk_fill(v->ram + OFF_K_BACK, DMA_LEN, seed + 1, 0);
-	__sync_synchronize();
-	if (!edu_dma_in(&v->edu, iova, DMA_LEN) ||
-	    !edu_dma_out(&v->edu, IOVA_BASE + OFF_K_BACK, DMA_LEN))
-		return false;
-	__sync_synchronize();
-	return pk_check(v->ram + OFF_K_BACK, DMA_LEN, seed, 0) < 0;
 }
 
 /* Whether the kernel logged a DMAR read fault of @bdf at @iova. */
